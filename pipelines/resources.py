@@ -1,0 +1,66 @@
+"""Where things live and the secrets the pipeline needs, all from the environment."""
+
+from __future__ import annotations
+
+import hashlib
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import dagster as dg
+import duckdb
+
+from warehouse import db
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+DEMO_PSEUDONYM_KEY = "demo-key-not-secret"
+
+
+class Warehouse(dg.ConfigurableResource):
+    """Paths of the landing zone, the reference data and the two DuckDB files; the pseudonym key."""
+
+    landing_dir: str = "data/landing"
+    warehouse_dir: str = "warehouse"
+    reference_dir: str = str(PROJECT_DIR / "reference")
+    area_code: str = "74.71"  # Kota Kendari: the area whose coverage rate is reported
+    pseudonym_key: str = DEMO_PSEUDONYM_KEY
+
+    @property
+    def landing(self) -> Path:
+        return Path(self.landing_dir)
+
+    @property
+    def reference(self) -> Path:
+        return Path(self.reference_dir)
+
+    @property
+    def pipeline_db(self) -> Path:
+        return Path(self.warehouse_dir) / "pipeline.duckdb"
+
+    @property
+    def analytics_db(self) -> Path:
+        return Path(self.warehouse_dir) / "analytics.duckdb"
+
+    @contextmanager
+    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        with db.connect(self.pipeline_db, read_only=read_only) as con:
+            yield con
+
+    def pseudonym_pads(self) -> tuple[bytes, bytes]:
+        """HMAC-SHA256 inner and outer padded keys, for the `hmac_sha256` SQL macro."""
+        key = self.pseudonym_key.encode()
+        if len(key) > 64:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(64, b"\0")
+        return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+
+
+def warehouse_from_env() -> Warehouse:
+    """The resource as configured by JAMSOSTEK_* variables; defaults for local use."""
+    return Warehouse(
+        landing_dir=dg.EnvVar("JAMSOSTEK_LANDING_DIR").get_value("data/landing"),
+        warehouse_dir=dg.EnvVar("JAMSOSTEK_WAREHOUSE_DIR").get_value("warehouse"),
+        reference_dir=dg.EnvVar("JAMSOSTEK_REFERENCE_DIR").get_value(str(PROJECT_DIR / "reference")),
+        area_code=dg.EnvVar("JAMSOSTEK_AREA_CODE").get_value("74.71"),
+        pseudonym_key=dg.EnvVar("JAMSOSTEK_PSEUDONYM_KEY").get_value(DEMO_PSEUDONYM_KEY),
+    )
