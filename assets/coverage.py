@@ -9,7 +9,7 @@ from assets.identity import identity_record_links, staging_registrations
 from assets.staging import QUARANTINE, STAGED_SOURCES
 from pipelines.partitions import snapshot_partitions
 from pipelines.resources import Warehouse
-from warehouse.db import preview, replace_rows, transaction
+from warehouse.db import first, preview, replace_rows, transaction
 
 WORKERS_SQL = """
 WITH reg AS (
@@ -21,7 +21,7 @@ WITH reg AS (
 per_person AS (
     SELECT person_id,
            bool_or(is_active) AS is_active,
-           array_to_string(list_sort(list_distinct(list(segment) FILTER (WHERE is_active))), '+') AS segments,
+           coalesce(array_to_string(list_sort(list_distinct(list(segment) FILTER (WHERE is_active))), '+'), '') AS segments,
            -- region: domicile of the most recent active registration that has one; for people with no
            -- active registration, of the most recent one; else the district in a valid NIK
            coalesce(
@@ -170,8 +170,8 @@ def marts_workers(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
     params = _params(context, warehouse)
     rows = _write(warehouse, params, "marts.workers", WORKERS_SQL)
     with warehouse.connect() as con:
-        covered, in_area = con.execute("SELECT count(*) FILTER (WHERE is_active), count(*) FILTER (WHERE is_active AND in_area) "
-                                       "FROM marts.workers WHERE snapshot_date = ?", [params["snapshot_date"]]).fetchone()
+        covered, in_area = first(con, "SELECT count(*) FILTER (WHERE is_active), count(*) FILTER (WHERE is_active AND in_area) "
+                                       "FROM marts.workers WHERE snapshot_date = ?", [params["snapshot_date"]])
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "covered_workers_all": covered,
                                           "covered_workers_in_area": in_area})
 
@@ -187,8 +187,8 @@ def marts_coverage_by_region(context: dg.AssetExecutionContext, warehouse: Wareh
     params = _params(context, warehouse)
     rows = _write(warehouse, params, "marts.coverage_by_region", COVERAGE_BY_REGION_SQL)
     with warehouse.connect() as con:
-        city = con.execute("SELECT eligible_workforce, covered_workers, uncovered_workers, coverage_pct FROM marts.coverage_by_region "
-                           "WHERE snapshot_date = ? AND level = 'city'", [params["snapshot_date"]]).fetchone()
+        city = first(con, "SELECT eligible_workforce, covered_workers, uncovered_workers, coverage_pct FROM marts.coverage_by_region "
+                           "WHERE snapshot_date = ? AND level = 'city'", [params["snapshot_date"]])
         table = preview(con, "SELECT region_code, region_name, eligible_workforce, covered_workers, round(coverage_pct, 2) AS pct "
                         "FROM marts.coverage_by_region WHERE snapshot_date = ? AND level = 'district'", [params["snapshot_date"]], 20)
     eligible, covered, uncovered, pct = city or (0, 0, 0, None)
@@ -236,8 +236,8 @@ def marts_data_quality(context: dg.AssetExecutionContext, warehouse: Warehouse) 
     rows = _write(warehouse, params, "marts.data_quality",
                   DATA_QUALITY_SQL.format(received=received, quarantine=QUARANTINE))
     with warehouse.connect() as con:
-        quarantined = con.execute("SELECT coalesce(sum(rows_quarantined), 0) FROM marts.data_quality WHERE snapshot_date = ?",
-                                  [params["snapshot_date"]]).fetchone()[0]
+        quarantined = first(con, "SELECT coalesce(sum(rows_quarantined), 0) FROM marts.data_quality WHERE snapshot_date = ?",
+                                  [params["snapshot_date"]])[0]
         table = preview(con, "SELECT source, reason, rows_received FROM marts.data_quality WHERE snapshot_date = ?",
                         [params["snapshot_date"]], 30)
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "rows_quarantined": int(quarantined),

@@ -7,6 +7,8 @@ a person of its own; the probabilistic stage (Splink) plugs in behind `resolve`.
 
 import duckdb
 
+from warehouse.db import first
+
 # The input every method reads: one row per loaded registration (built by the identity asset).
 RECORD_COLUMNS = ("source", "source_row", "record_key", "nik", "nik_valid", "nik_agrees", "nama",
                   "tanggal_lahir", "jenis_kelamin", "domicile_village")
@@ -32,5 +34,4 @@ def resolve(con: duckdb.DuckDBPyConnection, records: str, *, method: str = "exac
                CASE WHEN count(*) OVER (PARTITION BY person_id) > 1 THEN 1.0 END::DOUBLE AS match_probability
         FROM anchored
     """)
-    return dict(zip(("records", "persons"), con.execute(
-        "SELECT count(*), count(DISTINCT person_id) FROM resolved").fetchone()))
+    return dict(zip(("records", "persons"), first(con, "SELECT count(*), count(DISTINCT person_id) FROM resolved")))

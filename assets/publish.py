@@ -9,7 +9,7 @@ import dagster as dg
 from assets.coverage import coverage_assets
 from assets.identity import identity_record_links
 from pipelines.resources import DEMO_PSEUDONYM_KEY, Warehouse
-from warehouse.db import SQL_DIR
+from warehouse.db import SQL_DIR, first
 
 # DuckDB 1.4 and newer can open it: many analysts' tools still ship DuckDB 1.x.
 STORAGE_VERSION = "v1.4.0"
@@ -45,13 +45,13 @@ def publish(warehouse: Warehouse) -> dict[str, int]:
     params = {"ipad": ipad, "opad": opad, "demo_key": warehouse.pseudonym_key == DEMO_PSEUDONYM_KEY}
     counts = {}
     with warehouse.connect() as con:
-        home = con.execute("SELECT current_database()").fetchone()[0]
+        home = first(con, "SELECT current_database()")[0]
         con.execute(f"ATTACH '{build}' AS analytics (STORAGE_VERSION '{STORAGE_VERSION}')")
         try:
             for table, sql in TABLES.items():
                 used = {k: v for k, v in params.items() if f"${k}" in sql}
                 con.execute(f"CREATE TABLE analytics.{table} AS {sql} ORDER BY ALL", used)
-                counts[table] = con.execute(f"SELECT count(*) FROM analytics.{table}").fetchone()[0]
+                counts[table] = first(con, f"SELECT count(*) FROM analytics.{table}")[0]
             con.execute("USE analytics")
             con.execute((SQL_DIR / "analytics.sql").read_text())
             con.execute(f"USE {home}")

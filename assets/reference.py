@@ -4,7 +4,7 @@
 import dagster as dg
 
 from pipelines.resources import Warehouse
-from warehouse.db import replace_table
+from warehouse.db import first, replace_table
 
 CATEGORIES = ("eligible", "asn_tni_polri", "not_working")
 
@@ -28,8 +28,8 @@ def reference_occupation_categories(warehouse: Warehouse) -> dg.MaterializeResul
         rows = replace_table(con, "reference.occupation_categories",
                              "SELECT code, upper(trim(name)) AS name, lower(trim(category)) AS category "
                              "FROM read_csv(?, all_varchar = true, header = true)", [str(path)])
-        bad = con.execute("SELECT list(DISTINCT category) FROM reference.occupation_categories "
-                          "WHERE category NOT IN ?", [list(CATEGORIES)]).fetchone()[0]
+        bad = first(con, "SELECT list(DISTINCT category) FROM reference.occupation_categories "
+                          "WHERE category NOT IN ?", [list(CATEGORIES)])[0]
         if bad:
             raise ValueError(f"{path}: unknown category {bad}; use one of {', '.join(CATEGORIES)}.")
         counts = dict(con.execute("SELECT category, count(*) FROM reference.occupation_categories GROUP BY ALL").fetchall())

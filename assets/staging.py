@@ -16,7 +16,7 @@ from assets.sources import (BPU_PARTICIPANTS, CIVIL_REGISTRY, EMPLOYERS, JAKON_P
                             OPD_NON_ASN, PU_WORKERS, Source)
 from pipelines.partitions import snapshot_partitions
 from pipelines.resources import Warehouse
-from warehouse.db import preview, replace_rows, transaction
+from warehouse.db import first, preview, replace_rows, transaction
 
 QUARANTINE = "staging.quarantine"
 
@@ -102,7 +102,7 @@ def stage(con, source: Source, cols: tuple[Col, ...], snapshot_date: date, table
         quarantined = replace_rows(con, QUARANTINE, snapshot_date, f"""
             SELECT snapshot_date, '{source.name}' AS source, source_file, source_row, reasons, row_text
             FROM parsed WHERE len(reasons) > 0""", source=source.name)
-    received = con.execute("SELECT count(*) FROM parsed").fetchone()[0]
+    received = first(con, "SELECT count(*) FROM parsed")[0]
     by_reason = con.execute("SELECT reason, count(*) AS n FROM (SELECT unnest(reasons) AS reason FROM parsed) "
                             "GROUP BY ALL ORDER BY n DESC, reason").fetchall()
     con.execute("DROP TABLE parsed")

@@ -13,6 +13,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.resources import DEMO_PSEUDONYM_KEY, Warehouse, warehouse_from_env
+from warehouse.db import first
 
 DEMO_DATE = date(2025, 6, 8)
 DEMO_DIR = Path("data/demo")
@@ -48,15 +49,15 @@ def _root_cause(error) -> str:
 def summary(analytics_db: Path, snapshot_date: date) -> str:
     """The figures a Pemkot officer reads every morning, in plain words."""
     with duckdb.connect(str(analytics_db), read_only=True) as con:
-        city = con.execute("""SELECT region_name, eligible_workforce, covered_workers, uncovered_workers, coverage_pct
-                              FROM coverage_by_region WHERE snapshot_date = ? AND level = 'city'""", [snapshot_date]).fetchone()
+        city = first(con, """SELECT region_name, eligible_workforce, covered_workers, uncovered_workers, coverage_pct
+                              FROM coverage_by_region WHERE snapshot_date = ? AND level = 'city'""", [snapshot_date])
         segments = con.execute("""SELECT segment, registrations, active_registrations, active_workers, exclusive_workers
                                   FROM coverage_by_segment WHERE snapshot_date = ?
                                   ORDER BY list_position(['PU', 'BPU', 'JAKON'], segment)""", [snapshot_date]).fetchall()
-        outside = con.execute("SELECT coalesce(sum(covered_workers), 0) FROM covered_outside_area WHERE snapshot_date = ?",
-                              [snapshot_date]).fetchone()[0]
-        quarantined = con.execute("SELECT coalesce(sum(rows_quarantined), 0) FROM data_quality WHERE snapshot_date = ?",
-                                  [snapshot_date]).fetchone()[0]
+        outside = first(con, "SELECT coalesce(sum(covered_workers), 0) FROM covered_outside_area WHERE snapshot_date = ?",
+                        [snapshot_date])[0]
+        quarantined = first(con, "SELECT coalesce(sum(rows_quarantined), 0) FROM data_quality WHERE snapshot_date = ?",
+                                  [snapshot_date])[0]
     if city is None:
         return f"No coverage figures for {snapshot_date} in {analytics_db}."
     name, eligible, covered, uncovered, pct = city
@@ -85,8 +86,8 @@ def summary(analytics_db: Path, snapshot_date: date) -> str:
 def _truth_comparison(truth_dir: Path, analytics_db: Path, snapshot_date: date) -> str:
     truth = json.loads((truth_dir / snapshot_date.isoformat() / "summary.json").read_text())
     with duckdb.connect(str(analytics_db), read_only=True) as con:
-        eligible, covered = con.execute("SELECT eligible_workforce, covered_workers FROM coverage_by_region "
-                                        "WHERE snapshot_date = ? AND level = 'city'", [snapshot_date]).fetchone()
+        eligible, covered = first(con, "SELECT eligible_workforce, covered_workers FROM coverage_by_region "
+                                        "WHERE snapshot_date = ? AND level = 'city'", [snapshot_date])
     diff = covered - truth["covered_workers"]
     return (f"Against the sample's ground truth: eligible {eligible:,} (truth {truth['eligible_workforce']:,}), "
             f"covered {covered:,} (truth {truth['covered_workers']:,}, difference {diff:+,}: people whose "

@@ -35,6 +35,13 @@ def connect(path: Path | str, *, read_only: bool = False) -> Iterator[duckdb.Duc
         con.close()
 
 
+def first(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> tuple | None:
+    """The first row of a query, or None. Reads the whole result: DuckDB 2.0 refuses new work on a
+    connection whose previous result was not read to the end."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """All writes inside commit together or not at all: a crash leaves the previous state."""
@@ -61,7 +68,7 @@ def replace_rows(con: duckdb.DuckDBPyConnection, table: str, snapshot_date: date
     con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM ({select_sql}) LIMIT 0", params)
     con.execute(f"DELETE FROM {table} WHERE {key_sql}", key_params)
     con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM ({select_sql})", params)
-    return con.execute(f"SELECT count(*) FROM {table} WHERE {key_sql}", key_params).fetchone()[0]
+    return first(con, f"SELECT count(*) FROM {table} WHERE {key_sql}", key_params)[0]
 
 
 def replace_partition(con: duckdb.DuckDBPyConnection, table: str, snapshot_date: date, select_sql: str,
@@ -74,7 +81,7 @@ def replace_partition(con: duckdb.DuckDBPyConnection, table: str, snapshot_date:
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, select_sql: str, params: list | None = None) -> int:
     """Replace an unpartitioned table (reference data) whole."""
     con.execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}", params or [])
-    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return first(con, f"SELECT count(*) FROM {table}")[0]
 
 
 def preview(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None, limit: int = 10) -> str:

@@ -1,0 +1,29 @@
+"""Shared fixtures: real pipeline runs on small landing zones, in temporary folders."""
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from pipelines.cli import run_snapshot
+from pipelines.resources import Warehouse
+
+CONTRACT_SAMPLE = Path(__file__).parent / "data" / "contract_sample"
+SAMPLE_DATE = date(2025, 6, 8)
+TEST_KEY = "test-secret-key"
+
+
+def make_warehouse(landing: Path, warehouse_dir: Path) -> Warehouse:
+    return Warehouse(landing_dir=str(landing), warehouse_dir=str(warehouse_dir), pseudonym_key=TEST_KEY)
+
+
+@pytest.fixture(scope="module")
+def contract_run(tmp_path_factory) -> Warehouse:
+    """The hand-written contract sample, materialised once through every asset."""
+    root = tmp_path_factory.mktemp("contract")
+    landing = root / "landing"
+    shutil.copytree(CONTRACT_SAMPLE, landing)
+    warehouse = make_warehouse(landing, root / "warehouse")
+    run_snapshot(warehouse, SAMPLE_DATE)
+    return warehouse
