@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -23,7 +24,7 @@ class Warehouse(dg.ConfigurableResource):
     warehouse_dir: str = "warehouse"
     reference_dir: str = str(PROJECT_DIR / "reference")
     area_code: str = "74.71"  # Kota Kendari: the area whose coverage rate is reported
-    pseudonym_key: str = DEMO_PSEUDONYM_KEY
+    pseudonym_key: str  # secret: from JAMSOSTEK_PSEUDONYM_KEY; the demo passes DEMO_PSEUDONYM_KEY and says so
 
     @property
     def landing(self) -> Path:
@@ -56,11 +57,15 @@ class Warehouse(dg.ConfigurableResource):
 
 
 def warehouse_from_env() -> Warehouse:
-    """The resource as configured by JAMSOSTEK_* variables; defaults for local use."""
+    """The resource as configured by JAMSOSTEK_* variables: plain settings have defaults, the key has none.
+
+    The key is read when a run starts (dg.EnvVar), so the Definitions load without it and a run
+    without it fails saying that JAMSOSTEK_PSEUDONYM_KEY is not set.
+    """
     return Warehouse(
-        landing_dir=dg.EnvVar("JAMSOSTEK_LANDING_DIR").get_value("data/landing"),
-        warehouse_dir=dg.EnvVar("JAMSOSTEK_WAREHOUSE_DIR").get_value("warehouse"),
-        reference_dir=dg.EnvVar("JAMSOSTEK_REFERENCE_DIR").get_value(str(PROJECT_DIR / "reference")),
-        area_code=dg.EnvVar("JAMSOSTEK_AREA_CODE").get_value("74.71"),
-        pseudonym_key=dg.EnvVar("JAMSOSTEK_PSEUDONYM_KEY").get_value(DEMO_PSEUDONYM_KEY),
+        landing_dir=os.environ.get("JAMSOSTEK_LANDING_DIR", "data/landing"),
+        warehouse_dir=os.environ.get("JAMSOSTEK_WAREHOUSE_DIR", "warehouse"),
+        reference_dir=os.environ.get("JAMSOSTEK_REFERENCE_DIR", str(PROJECT_DIR / "reference")),
+        area_code=os.environ.get("JAMSOSTEK_AREA_CODE", "74.71"),
+        pseudonym_key=dg.EnvVar("JAMSOSTEK_PSEUDONYM_KEY"),
     )
