@@ -44,10 +44,10 @@ CREATE OR REPLACE TEMP MACRO nik_is_valid(n) AS
             '91','92','93','94','95','96','97')
         AND substr(n, 3, 2) <> '00' AND substr(n, 5, 2) <> '00' AND substr(n, 13, 4) <> '0000'
         AND coalesce(
-            try_strptime(lpad((substr(n, 7, 2)::INT % 40)::VARCHAR, 2, '0') || substr(n, 9, 2) || '20' || substr(n, 11, 2), '%d%m%Y'),
-            try_strptime(lpad((substr(n, 7, 2)::INT % 40)::VARCHAR, 2, '0') || substr(n, 9, 2) || '19' || substr(n, 11, 2), '%d%m%Y')
+            try_strptime(lpad((try_cast(substr(n, 7, 2) AS INT) % 40)::VARCHAR, 2, '0') || substr(n, 9, 2) || '20' || substr(n, 11, 2), '%d%m%Y'),
+            try_strptime(lpad((try_cast(substr(n, 7, 2) AS INT) % 40)::VARCHAR, 2, '0') || substr(n, 9, 2) || '19' || substr(n, 11, 2), '%d%m%Y')
         ) IS NOT NULL
-        AND substr(n, 7, 2)::INT NOT IN (0, 40) AND substr(n, 7, 2)::INT <= 71,
+        AND try_cast(substr(n, 7, 2) AS INT) NOT IN (0, 40) AND try_cast(substr(n, 7, 2) AS INT) <= 71,
     false);
 
 -- The DDMMYY a valid NIK should carry for this birth date and sex.
