@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from datetime import date
 from pathlib import Path
@@ -134,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "demo":
             from pipelines.generator import generate
             landing, truth_dir = DEMO_DIR / "landing", DEMO_DIR / "truth"
+            shutil.rmtree(DEMO_DIR, ignore_errors=True)  # the demo always starts from nothing
             generate(landing, truth_dir, DEMO_DATE, seed=args.seed, scale=args.scale, formats="mixed")
             warehouse = Warehouse(landing_dir=str(landing), warehouse_dir=str(DEMO_DIR / "warehouse"),
                                   pseudonym_key=DEMO_PSEUDONYM_KEY)
