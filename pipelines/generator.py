@@ -116,7 +116,8 @@ BUMN = ("PT PLN (Persero) UP3 Kendari", "PT Pelabuhan Indonesia (Persero) Kendar
 BUMD = ("PT Bank Pembangunan Daerah Sultra", "Perumda Air Minum Tirta Anoa", "Perumda Pasar Kota Kendari",
         "PT Sultra Sejahtera Mandiri", "PD Utama Kota Kendari")
 OPD = ("Dinas Pendidikan dan Kebudayaan", "Dinas Kesehatan", "Dinas Pekerjaan Umum dan Penataan Ruang",
-       "Dinas Perhubungan", "Dinas Lingkungan Hidup dan Kehutanan", "Dinas Sosial", "Dinas Kependudukan dan Pencatatan Sipil",
+       "Dinas Perhubungan", "Dinas Lingkungan Hidup dan Kehutanan", "Dinas Sosial",
+       "Dinas Kependudukan dan Pencatatan Sipil",
        "Dinas Perindustrian dan Perdagangan", "Dinas Pariwisata", "Dinas Koperasi dan UKM", "Dinas Tenaga Kerja",
        "Dinas Perikanan", "Dinas Pertanian", "Dinas Pemadam Kebakaran", "Dinas Komunikasi dan Informatika",
        "Dinas Perumahan dan Kawasan Permukiman", "Dinas Pemuda dan Olahraga", "Dinas Ketahanan Pangan",
@@ -308,8 +309,7 @@ def _load_reference() -> _Reference:
     districts = regions.filter(pl.col("level") == "district").sort("code")
     villages = regions.filter(pl.col("level") == "village").sort("code")
     district_codes = districts["code"]
-    district_pos = {c: i for i, c in enumerate(district_codes.to_list())}
-    village_district = np.array([district_pos[c] for c in villages["parent_code"].to_list()])
+    village_district = np.searchsorted(district_codes.to_numpy(), villages["parent_code"].to_numpy())
     village_regency = villages["code"].str.slice(0, 5).to_numpy()
     return _Reference(
         village_codes=villages["code"],
@@ -325,8 +325,10 @@ def _load_reference() -> _Reference:
 
 def registry_cutoff(snapshot_date: date) -> date:
     """Dukcapil publishes per semester: the newest 30 June or 31 December on or before the snapshot."""
-    june = date(snapshot_date.year, 6, 30)
-    return june if snapshot_date >= june else date(snapshot_date.year - 1, 12, 31)
+    for cutoff in (date(snapshot_date.year, 12, 31), date(snapshot_date.year, 6, 30)):
+        if cutoff <= snapshot_date:
+            return cutoff
+    return date(snapshot_date.year - 1, 12, 31)
 
 
 # --- the population --------------------------------------------------------------------------------
@@ -606,8 +608,9 @@ def _projects(rng: np.random.Generator, scale: float, d: date, spare: int) -> tu
 class _Rows:
     person: np.ndarray
     active: np.ndarray  # intended activity; checked against the rules when the dates are drawn
-    start: np.ndarray = None  # date of the registration that "most recent" is judged by
-    domicile: np.ndarray = None  # village index, -1 = empty
+    kind: np.ndarray  # 0 active, 1 second active, 2 the one lapsed row of an uncovered person, 3 history
+    start: np.ndarray | None = None  # date of the registration that "most recent" is judged by
+    domicile: np.ndarray | None = None  # village index, -1 = empty
 
 
 def _allocate(rng: np.random.Generator, people: _People, source: str, usable_rows: int) -> _Rows:
@@ -627,7 +630,8 @@ def _allocate(rng: np.random.Generator, people: _People, source: str, usable_row
     history = _weighted(rng, weight, spare)
     person = np.r_[active_people, lapsed, history]
     active = np.r_[np.ones(len(active_people), bool), np.zeros(len(lapsed) + spare, bool)]
-    return _Rows(person, active)
+    kind = np.repeat(np.array([0, 1, 2, 3], np.int8), [len(holders), len(second), len(lapsed), spare])
+    return _Rows(person, active, kind)
 
 
 def _domiciles(rng: np.random.Generator, ref: _Reference, people: _People, rows: _Rows, source: str) -> np.ndarray:
@@ -694,10 +698,30 @@ def _bpu_dates(rng: np.random.Generator, people: _People, rows: _Rows, d: date) 
 
 
 def _jakon_projects(rng: np.random.Generator, proj: _Projects, rows: _Rows, d: date) -> np.ndarray:
+    """A project per JAKON row: running ones for active rows, ended or future ones for the rest.
+
+    Nobody is listed twice on one project (that would be one registration sent twice): a later row that
+    repeats a (person, project) pair draws again, its project and, for history rows, its person.
+    """
     n, today = len(rows.person), _days(d)
     running, other = np.flatnonzero(proj.status == 0), np.flatnonzero(proj.status != 0)
-    project = np.where(rows.active, running[_weighted(rng, proj.weight[running], n)],
-                       other[_weighted(rng, proj.weight[other] * np.where(proj.status[other] == 1, 1.0, 0.3), n)])
+    other_weight = proj.weight[other] * np.where(proj.status[other] == 1, 1.0, 0.3)
+
+    def draw(active: np.ndarray) -> np.ndarray:
+        k = len(active)
+        return np.where(active, running[_weighted(rng, proj.weight[running], k)], other[_weighted(rng, other_weight, k)])
+
+    project = draw(rows.active)
+    for _ in range(100):  # rounds over the few repeats, not over rows
+        _, first = np.unique(rows.person * len(proj.status) + project, return_index=True)
+        repeat = np.setdiff1d(np.arange(n), first)
+        if not len(repeat):
+            break
+        project[repeat] = draw(rows.active[repeat])
+        movable = repeat[(rows.kind[repeat] == 3) & (rng.random(len(repeat)) < 0.5)]
+        rows.person[movable] = rows.person[rng.integers(0, n, len(movable))]
+    else:
+        raise ValueError("jakon_workers: too few projects to list everyone once per project; raise the scale")
     rule = (proj.start[project] <= today) & (today <= proj.end[project])
     assert np.array_equal(rule, rows.active), "JAKON projects break the active rule"
     rows.start = proj.start[project]
@@ -712,7 +736,8 @@ def _nik_issues(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.choice(5, n, p=[1 - sum(p)] + p)
 
 
-def _render_niks(rng: np.random.Generator, nik: np.ndarray, issue: np.ndarray) -> pl.Series:
+def _render_niks(rng: np.random.Generator, nik: np.ndarray, issue: np.ndarray) -> tuple[pl.Series, np.ndarray]:
+    """NIKs as written, and the issue each row really got (a swap of equal digits becomes a typo)."""
     n = len(nik)
     pos_all = rng.integers(0, 16, n)
     step_all = rng.integers(1, 10, n)
@@ -730,13 +755,16 @@ def _render_niks(rng: np.random.Generator, nik: np.ndarray, issue: np.ndarray) -
     dirty[rows[t], swap[t]], dirty[rows[t], swap[t] + 1] = digits[rows[t], swap[t] + 1], digits[rows[t], swap[t]]
     value = nik.copy()
     value[hit] = (dirty * place).sum(axis=1)
+    issue = issue.copy()
+    issue[hit[typo]] = 1
     mantissa = (nik + 5 * 10 ** 9) // 10 ** 10  # 6 significant digits, as a spreadsheet shows a 16-digit number
     frame = pl.DataFrame({"v": value, "m": mantissa, "i": issue})
     sci = (pl.col("m").cast(pl.String).str.slice(0, 1) + pl.lit(".") + pl.col("m").cast(pl.String).str.slice(1)
            ).str.replace(r"\.?0+$", "") + pl.lit("E+15")
-    return frame.select(pl.when(pl.col("i") == 3).then(pl.lit(None, pl.String))
-                        .when(pl.col("i") == 4).then(sci)
-                        .otherwise(pl.col("v").cast(pl.String).str.zfill(16))).to_series()
+    written = frame.select(pl.when(pl.col("i") == 3).then(pl.lit(None, pl.String))
+                           .when(pl.col("i") == 4).then(sci)
+                           .otherwise(pl.col("v").cast(pl.String).str.zfill(16))).to_series()
+    return written, issue
 
 
 def _render_births(rng: np.random.Generator, birth: np.ndarray, fmt: np.ndarray) -> tuple[pl.Series, np.ndarray]:
@@ -754,7 +782,8 @@ def _render_births(rng: np.random.Generator, birth: np.ndarray, fmt: np.ndarray)
 
 # --- civil registry --------------------------------------------------------------------------------
 
-def _civil_registry(rng: np.random.Generator, ref: _Reference, eligible: int, covered_home: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
+def _civil_registry(rng: np.random.Generator, ref: _Reference, eligible: int,
+                    covered_home: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
     """Dukcapil residents per Kendari village, KTP occupation and sex; eligible sums exactly to `eligible`.
 
     A village's eligible workforce follows its covered workers with its own coverage rate, so rates vary
@@ -818,7 +847,7 @@ def generate(landing_dir: Path, truth_dir: Path, snapshot_date: date = date(2025
         raise ValueError(f"the truth ({truth_dir}) must not be inside the landing zone ({landing_dir})")
 
     rng = np.random.default_rng(seed)
-    d, today = snapshot_date, _days(snapshot_date)
+    d = snapshot_date
     target = {k: _round(v * scale) for k, v in CALIBRATION.items()}
     inside = target["covered_workers"]
     outside = max(1, _round(inside * OUTSIDE_SHARE))
@@ -842,7 +871,8 @@ def generate(landing_dir: Path, truth_dir: Path, snapshot_date: date = date(2025
     persons = _attribute_regions(ref, people, rows)
     in_area = persons["in_area"].to_numpy()
     covered = persons["covered"].to_numpy()
-    assert int((covered & in_area).sum()) == inside, "region rule does not give the calibrated covered count"
+    if int((covered & in_area).sum()) != inside:  # by construction; a failure here is a bug in this module
+        raise RuntimeError("the region rule does not give the calibrated number of covered workers")
 
     # NIK dirt per row; whoever is placed by their NIK district keeps at least one clean NIK to be placed by
     issues = {s: _nik_issues(rng, len(rows[s].person)) for s in WORKER_SOURCES}
@@ -862,11 +892,11 @@ def generate(landing_dir: Path, truth_dir: Path, snapshot_date: date = date(2025
     codes = ref.village_codes
     for s in WORKER_SOURCES:
         r = rows[s]
-        n = len(r.person)
-        date_fmt, money_style, plain = _row_styles(rng, n)
+        date_fmt, money_style, plain = _row_styles(rng, len(r.person))
         births, dob_off = _render_births(rng, people.birth[r.person], date_fmt)
+        niks, issues[s] = _render_niks(rng, people.nik[r.person], issues[s])
         common = {
-            "nik": _render_niks(rng, people.nik[r.person], issues[s]),
+            "nik": niks,
             "nama": _render_names(rng, people, vocab, r.person),
             "tanggal_lahir": births,
             "jenis_kelamin": pl.Series(np.where(people.male[r.person], "L", "P")),
@@ -899,9 +929,9 @@ def generate(landing_dir: Path, truth_dir: Path, snapshot_date: date = date(2025
                                             spare_kpj[i] if i < 2 else None, unknown_npp, proj.unknown)
         order = rng.permutation(len(frames[s]))
         frames[s] = frames[s][order].select(COLUMNS[s])
-        truth[i] = truth[i][order].with_row_index("source_row", offset=1)
+        truth[i] = truth[i][order].with_row_index("source_row", offset=1).with_columns(pl.col("source_row").cast(pl.Int64))
 
-    employers = _employer_frame(rng, ref, emp, pu, d)
+    employers = _employer_frame(rng, ref, emp, pu)
     projects = _project_frame(rng, ref, proj, proj_extra, emp)
     covered_home = np.bincount(np.searchsorted(ref.kendari_villages, people.home[(people.group == 0)]),
                                minlength=len(ref.kendari_villages))
@@ -1004,7 +1034,7 @@ def _add_unusable(rng, source: str, frame: pl.DataFrame, truth: pl.DataFrame, n:
     return pl.concat([frame, bad]), pl.concat([truth, bad_truth])
 
 
-def _employer_frame(rng, ref: _Reference, emp: _Employers, pu: dict, d: date) -> pl.DataFrame:
+def _employer_frame(rng, ref: _Reference, emp: _Employers, pu: dict) -> pl.DataFrame:
     n = len(emp.npp)
     kinds = np.array(["swasta", "bumn", "bumd", "instansi_pemerintah"])[emp.kind]
     sizes = np.array(["mikro", "kecil", "menengah", "besar"])[emp.size]
@@ -1014,10 +1044,11 @@ def _employer_frame(rng, ref: _Reference, emp: _Employers, pu: dict, d: date) ->
     legal = np.array(["UD", "CV", "PT", "Koperasi", "Toko"])[
         _pick_rows(rng, np.array([[0.35, 0.35, 0.1, 0.05, 0.15], [0.15, 0.45, 0.35, 0.05, 0.0],
                                   [0.0, 0.2, 0.75, 0.05, 0.0], [0.0, 0.05, 0.95, 0.0, 0.0]]), emp.size)]
-    swasta = np.char.add(np.char.add(np.char.add(legal, " "), words[w[:, 0]]), np.char.add(" ", words[w[:, 1]]))
-    swasta = np.where(three, np.char.add(np.char.add(swasta, " "), words[w[:, 2]]), swasta)
-    contractor_name = np.char.add(np.char.add("CV ", words[w[:, 0]]), np.char.add(" ", np.char.add(words[w[:, 1]], " Konstruksi")))
-    swasta = np.where(emp.contractor, contractor_name, swasta)
+    swasta = pl.DataFrame({"legal": legal, "a": words[w[:, 0]], "b": words[w[:, 1]], "c": words[w[:, 2]],
+                           "three": three, "contractor": emp.contractor}).select(
+        pl.when("contractor").then(pl.format("CV {} {} Konstruksi", "a", "b"))
+        .when("three").then(pl.format("{} {} {} {}", "legal", "a", "b", "c"))
+        .otherwise(pl.format("{} {} {}", "legal", "a", "b"))).to_series().to_numpy()
     opd = np.array([f"{o} Kota Kendari" if not o.startswith(("RSUD", "Puskesmas")) else o for o in OPD])
     name = np.select([emp.kind == 1, emp.kind == 2, emp.kind == 3],
                      [np.array(BUMN)[rng.integers(0, len(BUMN), n)], np.array(BUMD)[rng.integers(0, len(BUMD), n)],
@@ -1061,8 +1092,9 @@ def _project_frame(rng, ref: _Reference, proj: _Projects, extra: dict, emp: _Emp
     work = np.array(PROJECT_WORKS)[rng.integers(0, len(PROJECT_WORKS), n)]
     place_name = ref.village_names.gather(village)
     year = _ymd(proj.start)[0].astype(str)
-    title = pl.DataFrame({"w": work, "p": place_name, "y": year}).select(
-        pl.format("{} Kelurahan {} TA {}", "w", "p", "y")).to_series()
+    desa = ref.village_codes.gather(village).str.slice(9, 1) == "2"  # Permendagri coding: 1xxx kelurahan, 2xxx desa
+    title = pl.DataFrame({"w": work, "p": place_name, "y": year, "d": desa}).select(pl.format(
+        "{} {} {} TA {}", "w", pl.when("d").then(pl.lit("Desa")).otherwise(pl.lit("Kelurahan")), "p", "y")).to_series()
     date_fmt, money_style, plain = _row_styles(rng, n)
     return pl.DataFrame({
         "nomor_proyek": proj.number, "nama_proyek": title, "npp": _blank_to_null(npp),
@@ -1174,7 +1206,7 @@ def _summary(d, ref, people, persons, records, target, employers, projects, cuto
         "active_workers_in_area": per_segment(active_people.filter(pl.col("in_area"))),
         "exclusive_workers": exclusive,
         "segment_overlap": {k: v for k, v in seg_counts.iter_rows()},
-        "workers_active_in_several_segments": int(covered.filter(pl.col("segments").str.contains("+", literal=True)).height),
+        "workers_active_in_several_segments": covered.filter(pl.col("segments").str.contains("+", literal=True)).height,
         "persons": int(records["person_id"].n_unique()),
         "persons_without_active_registration": int(persons.height - covered.height),
         "covered_by_district": {k: v for k, v in by_district.iter_rows()},
