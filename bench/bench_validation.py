@@ -6,15 +6,17 @@ each variant in its own Python process so that time and peak memory are its alon
     .venv/bin/python bench/bench_validation.py --rows 10000000          # build and measure
     .venv/bin/python bench/bench_validation.py --rows 10000000 --reuse  # keep an existing file
 
-Seconds are the validation alone (imports excluded); peak MB is the child's maximum resident set
-(`ru_maxrss`), with its resident set after imports shown beside it. Both variants must report the
-same unexpected counts, or the benchmark fails.
+Seconds are the validation alone (imports excluded), best and median of `--repeat` runs. Peak MB
+is the child's maximum resident set (`ru_maxrss`), split into what its imports hold and what the
+validation added. Both variants must report the same unexpected counts, or the benchmark fails.
+The machine's load average is printed too: on a shared machine, read timings with it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -103,22 +105,24 @@ def _rss_mb() -> float:
     return kb / 1024
 
 
-def child(variant: str, path: Path) -> None:
-    """Run one variant in this process and print its figures as JSON."""
+def child(variant: str, path: Path, repeat: int) -> None:
+    """Run one variant `repeat` times in this process and print its figures as JSON."""
     import duckdb  # noqa: F401  (both variants need it; count it in the import baseline)
 
     if variant == "gx":
         import great_expectations  # noqa: F401
         import checks.gx  # noqa: F401
     baseline = _rss_mb()
-    seconds, counts = (run_gx if variant == "gx" else run_sql)(path)
+    runs = [(run_gx if variant == "gx" else run_sql)(path) for _ in range(repeat)]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(json.dumps({"seconds": seconds, "peak_mb": peak, "baseline_mb": baseline, "counts": counts}))
+    seconds = sorted(s for s, _ in runs)
+    figures = {"seconds": seconds[0], "median": seconds[len(seconds) // 2], "peak_mb": peak}
+    print(json.dumps(figures | {"baseline_mb": baseline, "counts": runs[0][1]}))
 
 
-def measure(variant: str, path: Path) -> dict:
+def measure(variant: str, path: Path, repeat: int) -> dict:
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", variant, "--db", str(path)],
+        [sys.executable, __file__, "--child", variant, "--db", str(path), "--repeat", str(repeat)],
         capture_output=True,
         text=True,
         cwd=Path(__file__).resolve().parents[1],
@@ -133,33 +137,42 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--db", type=Path, help="DuckDB file (default: in the temp directory)")
     parser.add_argument("--reuse", action="store_true", help="reuse the file if it exists")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per variant; best is shown")
     parser.add_argument("--child", choices=("gx", "sql"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     path = args.db or Path(tempfile.gettempdir()) / f"bench_validation_{args.rows}.duckdb"
 
     if args.child:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        child(args.child, path)
+        child(args.child, path, args.repeat)
         return
 
     if not (args.reuse and path.exists()):
         started = time.perf_counter()
         build(path, args.rows)
         print(f"built {args.rows:,} rows in {time.perf_counter() - started:.1f} s: {path}")
-    results = {variant: measure(variant, path) for variant in ("gx", "sql")}
+    load_before = os.getloadavg()[0]
+    results = {variant: measure(variant, path, args.repeat) for variant in ("gx", "sql")}
+    load_after = os.getloadavg()[0]
 
     if results["gx"]["counts"] != results["sql"]["counts"]:
         raise SystemExit(f"counts differ: {results}")
-    print("unexpected counts: " + ", ".join(f"{n}={c:,}" for n, c in zip(NAMES, results["sql"]["counts"])))
-    print(f"\n{'variant':<28}{'seconds':>9}{'peak MB':>10}{'after imports MB':>18}")
-    labels = {"gx": "GX suite, SQL pushdown", "sql": "one hand-written query"}
+    counts = zip(NAMES, results["sql"]["counts"])
+    print("unexpected counts (equal in both): " + ", ".join(f"{n}={c:,}" for n, c in counts))
+    print(f"load average (1 min): {load_before:.1f} before, {load_after:.1f} after")
+
+    header = ("best s", "median s", "peak MB", "imports MB", "validation MB")
+    print(f"\n{'variant':<26}" + "".join(f"{h:>14}" for h in header))
+    rows = {}
     for variant, r in results.items():
-        print(f"{labels[variant]:<28}{r['seconds']:>9.2f}{r['peak_mb']:>10.0f}{r['baseline_mb']:>18.0f}")
-    gx, sql = results["gx"], results["sql"]
-    print(
-        f"{'ratio GX / hand-written':<28}{gx['seconds'] / sql['seconds']:>9.1f}"
-        f"{gx['peak_mb'] / sql['peak_mb']:>10.1f}"
-    )
+        rows[variant] = (
+            r["seconds"], r["median"], r["peak_mb"], r["baseline_mb"], r["peak_mb"] - r["baseline_mb"]
+        )
+    labels = {"gx": "GX suite, SQL pushdown", "sql": "one hand-written query"}
+    for variant, values in rows.items():
+        print(f"{labels[variant]:<26}" + "".join(f"{v:>14.{2 if i < 2 else 0}f}" for i, v in enumerate(values)))
+    ratios = (g / s for g, s in zip(rows["gx"], rows["sql"]))
+    print(f"{'ratio GX / hand-written':<26}" + "".join(f"{v:>14.1f}" for v in ratios))
 
 
 if __name__ == "__main__":

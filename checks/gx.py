@@ -1,4 +1,4 @@
-"""Great Expectations 1.x suites run against DuckDB tables by SQL pushdown, reported as asset checks.
+"""Great Expectations 1.x suites on DuckDB tables by SQL pushdown, reported as asset checks.
 
 `dagster-ge` needs GX < 1.0, so we drive GX ourselves: an ephemeral GX context (nothing written
 to disk), one SQL datasource per DuckDB file opened read-only, and a query asset per validation
@@ -9,15 +9,18 @@ Two gaps between GX 1.24 and duckdb_engine are closed here, on our own engines o
   * `_buffer_results`: GX reads a query's rows after it has left the connection context; the
     rollback SQLAlchemy issues on close discards DuckDB's pending result, and GX then fails with
     IndexError in `resolve_metric_bundle` (GX issues #10738, #11579). We buffer each result as
-    soon as it executes.
+    soon as it executes, except the bare batch query GX runs only to learn its column names.
   * `_prepare_engine`: GX decides regex support from `execution_engine.dialect_module` and only
     knows it for dialects it names; for "duckdb" it is None and regex expectations raise
     NotImplementedError. duckdb_engine's dialect derives from PostgreSQL's and DuckDB's `~` / `!~`
     behave like PostgreSQL's (partial match), so DuckDB engines take GX's postgresql path.
 
 Usage, inside an asset check:
-    outcome = gx_resource.validate(db, "staging.pu_workers", SUITE, where="snapshot_date = DATE '2025-06-08'")
-    return to_check_result(outcome, check_name="pu_workers_valid", sensitive_columns={"nik", "nama"})
+    where = f"snapshot_date = DATE '{context.partition_key}'"
+    outcome = gx.validate(db_path, "staging.pu_workers", SUITE, where=where)
+    return to_check_result(outcome, check_name=PU_WORKERS_VALID)
+Sample values of PERSONAL_DATA_COLUMNS are masked before they reach the UI; pass
+`sensitive_columns=PERSONAL_DATA_COLUMNS | {"nama_ibu"}` to mask more.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ PERSONAL_DATA_COLUMNS = frozenset({"nik", "kpj", "nama", "tanggal_lahir"})
 
 @dataclass(frozen=True)
 class ExpectationOutcome:
-    """The result of one expectation: counts over the batch and up to SAMPLE_SIZE offending values."""
+    """One expectation's counts over the batch and up to SAMPLE_SIZE offending values (raw)."""
 
     expectation_type: str
     column: str | None
@@ -80,7 +83,8 @@ class SuiteOutcome:
 
     @property
     def element_count(self) -> int | None:
-        return max((r.element_count for r in self.results if r.element_count is not None), default=None)
+        counts = [r.element_count for r in self.results if r.element_count is not None]
+        return max(counts, default=None)
 
 
 class GreatExpectationsResource(dg.ConfigurableResource):
@@ -97,7 +101,8 @@ class GreatExpectationsResource(dg.ConfigurableResource):
         where: str | None = None,
         suite_name: str | None = None,
     ) -> SuiteOutcome:
-        """Validate `schema.table` (optionally only rows matching the SQL predicate `where`).
+        """Validate `schema.table`, or only its rows matching `where`, a SQL predicate written by
+        pipeline code (never user input), e.g. `snapshot_date = DATE '2025-06-08'`.
 
         The file is opened read-only for each query and no connection outlives the call, so a
         writer can open the file again as soon as this returns. Within one process DuckDB refuses
@@ -119,12 +124,14 @@ class GreatExpectationsResource(dg.ConfigurableResource):
         with _gx_lock:
             datasource = _datasource(path)
             asset_name = "batch_" + hashlib.sha1(query.encode()).hexdigest()[:16]
+            _unbuffered.add(query)
             try:
                 asset = datasource.add_query_asset(asset_name, query=query)
                 batch = asset.add_batch_definition_whole_table("whole").get_batch()
                 _prepare_engine(batch.data.execution_engine)
                 validation = batch.validate(suite, result_format=result_format)
             finally:
+                _unbuffered.discard(query)
                 if asset_name in {a.name for a in datasource.assets}:
                     datasource.delete_asset(asset_name)
                 _dispose_engines(datasource)
@@ -202,6 +209,9 @@ def to_check_result(
 # GX contexts are not thread-safe; validations in one process take turns.
 _gx_lock = threading.Lock()
 _context = None
+# The batch's own query. GX runs it bare only to read its column names and never fetches it
+# (metrics.util.column_reflection_fallback); buffering it would read the whole batch.
+_unbuffered: set[str] = set()
 
 
 def _gx_context():
@@ -267,7 +277,7 @@ def _buffer_results(conn, cursor, statement, parameters, context, executemany) -
     """
     from sqlalchemy.engine.cursor import FullyBufferedCursorFetchStrategy
 
-    if context is not None and cursor.description is not None:
+    if context is not None and cursor.description is not None and statement not in _unbuffered:
         context.cursor_fetch_strategy = FullyBufferedCursorFetchStrategy(
             cursor, alternate_description=cursor.description
         )
@@ -280,7 +290,9 @@ def _dispose_engines(datasource: SQLDatasource) -> None:
     datasource.get_engine().dispose()
 
 
-def _expectation_outcome(result: ExpectationValidationResult, sample_size: int) -> ExpectationOutcome:
+def _expectation_outcome(
+    result: ExpectationValidationResult, sample_size: int
+) -> ExpectationOutcome:
     config = result.expectation_config
     kwargs = config.kwargs
     column = kwargs.get("column")
