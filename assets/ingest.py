@@ -13,7 +13,7 @@ import polars as pl
 from pipelines.partitions import snapshot_partitions
 from assets.sources import CIVIL_REGISTRY, SNAPSHOT_SOURCES, Source
 from pipelines.resources import Warehouse
-from warehouse.db import replace_partition
+from warehouse.db import replace_rows, transaction
 
 REGISTRY_FILE = re.compile(r"^workforce_(\d{4}-\d{2}-\d{2})\.(csv|xlsx)$", re.IGNORECASE)
 
@@ -22,16 +22,32 @@ class LandingError(Exception):
     """A delivery the pipeline cannot read; the message names the file and what to do."""
 
 
+# Row-level damage found while reading a file; staging quarantines these rows under the same codes.
+TRUNCATED_ROW = "truncated_row"  # the file ends inside this row: an upload cut off
+MALFORMED_ROW = "malformed_row"  # more or fewer fields than the header
+DEFECTS_SCHEMA = {"source_row": pl.Int64, "defect": pl.String, "line_text": pl.String}
+UTF8_ENCODINGS = ("utf-8", "utf-8-sig", "xlsx")
+
+
 @dataclass
 class LandingFile:
     """One source file as text columns, plus what a steward should know about how it arrived."""
 
     path: Path | None
     frame: pl.DataFrame  # contract columns only, all text
-    encoding: str = "utf-8"
+    encoding: str = "utf-8"  # utf-8, utf-8-sig (with BOM), windows-1252 (decoded, reported), xlsx
     delimiter: str = ","
     extra_columns: list[str] = field(default_factory=list)
     missing_optional_columns: list[str] = field(default_factory=list)
+    file_format: str = "csv"  # csv | xlsx | none (optional source not delivered)
+    header: str = ""  # the header row as received
+    blank_rows: int = 0  # all fields empty: kept, quarantined as empty_row
+    # rows damaged in transit or by hand (source_row, defect, line_text): quarantined under `defect`
+    defects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=DEFECTS_SCHEMA))
+    non_ascii: str = ""  # windows-1252 only: the characters decoded, for the steward to verify
+
+    def defect_rows(self, defect: str) -> list[int]:
+        return self.defects.filter(pl.col("defect") == defect)["source_row"].to_list()
 
 
 def find_source_file(folder: Path, name: str) -> Path | None:
@@ -39,7 +55,7 @@ def find_source_file(folder: Path, name: str) -> Path | None:
     found = [p for p in folder.iterdir() if p.is_file() and p.stem.lower() == name and p.suffix.lower() in (".csv", ".xlsx")] \
         if folder.is_dir() else []
     if len(found) > 1:
-        raise LandingError(f"{folder}: both {' and '.join(p.name for p in found)} arrived for '{name}'; "
+        raise LandingError(f"{folder}: both {' and '.join(sorted(p.name for p in found))} arrived for '{name}'; "
                            "keep one of them and rerun.")
     return found[0] if found else None
 
@@ -56,73 +72,184 @@ def find_registry_file(landing: Path, snapshot_date: date) -> tuple[Path, date]:
         raise LandingError(f"{folder}: no civil-registry file workforce_<YYYY-MM-DD>.csv with a cut-off on or before "
                            f"{snapshot_date}; add the Dukcapil workforce aggregate for that period and rerun.")
     cut_off, path = max(candidates)
+    if len([c for c in candidates if c[0] == cut_off]) > 1:
+        raise LandingError(f"{folder}: both workforce_{cut_off}.csv and .xlsx arrived; keep one of them and rerun.")
     return path, cut_off
 
 
-def normalise_header(name: str) -> str:
-    return name.replace("\ufeff", "").strip().strip('"').strip().lower()
+def normalise_header(name: str | None) -> str:
+    """`" Tanggal Lahir "` and `TANGGAL-LAHIR` both mean `tanggal_lahir`: case, outer and inner spacing ignored."""
+    text = (name or "").replace("\ufeff", "").strip().strip('"').strip().lower()
+    return re.sub(r"[\s\-]+", "_", text)
 
 
-def _read_csv(path: Path) -> tuple[pl.DataFrame, str, str]:
-    data = path.read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+def _decode(path: Path, data: bytes) -> tuple[bytes, str]:
+    """The file as UTF-8 bytes (BOM removed) and the encoding it arrived in; never a silent guess."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
+        raise LandingError(f"{path}: the file is UTF-16 (Excel's 'Unicode Text'), not a CSV the contract allows; "
+                           "re-export it as 'CSV UTF-8' and rerun.")
     encoding = "utf-8"
+    if data.startswith(b"\xef\xbb\xbf"):
+        data, encoding = data[3:], "utf-8-sig"
     try:
-        data.decode("utf-8")  # cheap check before the parser: a wrong guess must never pass silently
+        data.decode("utf-8")  # a wrong guess must never pass silently
+        return data, encoding
     except UnicodeDecodeError as exc:
         try:
-            data = data.decode("cp1252").encode("utf-8")
-            encoding = "windows-1252"
+            # Windows-1252 is what Excel writes for 'CSV (Comma delimited)' on Indonesian Windows. Its five
+            # undefined bytes make decode() fail, so a file in another encoding is refused, not mis-read.
+            return data.decode("cp1252").encode("utf-8"), "windows-1252"
         except UnicodeDecodeError:
             raise LandingError(f"{path}: byte {exc.start} is neither UTF-8 nor Windows-1252; "
                                "re-export the file as UTF-8 CSV and rerun.") from exc
+
+
+def _lines(data: bytes) -> pl.Series:
+    """The file's physical lines (CR LF or LF), blank lines included as empty strings."""
+    if b"\x1f" not in data:  # the fast path: Polars' reader splits lines, a separator that never occurs keeps them whole
+        lines = pl.read_csv(data, has_header=False, separator="\x1f", quote_char=None, new_columns=["line_text"],
+                            infer_schema=False)["line_text"]
+    else:
+        text = data.decode("utf-8")
+        text = text[:-1] if text.endswith("\n") else text
+        lines = pl.Series("line_text", text.split("\n")).str.strip_suffix("\r")
+    return lines.fill_null("")
+
+
+def _records(data: bytes, delimiter: str) -> pl.DataFrame:
+    """One row per CSV record (header first): its text, field count and whether its quotes close.
+
+    Physical lines are joined into records while a quoted field is open (quote parity), and
+    fields are counted outside quotes: all set-based, so it costs one pass over the file.
+    """
+    ends_with_newline = data.endswith(b"\n")
+    lines = _lines(data).to_frame().with_columns(quotes=pl.col("line_text").str.count_matches('"', literal=True))
+    if (lines["quotes"] % 2).sum() == 0:  # the usual case: no value spans lines, a record is a line
+        records = lines.with_row_index("record").with_columns(pl.col("record").cast(pl.Int64), lines=pl.lit(1),
+                                                               closed=pl.lit(True))
+    else:
+        lines = lines.with_columns(open_quotes=(pl.col("quotes").cum_sum() % 2) == 1)
+        lines = lines.with_columns(record=pl.col("open_quotes").shift(1, fill_value=False).not_().cum_sum().cast(pl.Int64) - 1)
+        records = lines.group_by("record", maintain_order=True).agg(
+            pl.col("line_text").str.join("\n"), pl.col("quotes").sum(), pl.len().alias("lines"),
+            pl.col("open_quotes").last().not_().alias("closed"))
+    # only lines with quotes need them removed before counting delimiters
+    unquoted = pl.when(pl.col("quotes") > 0).then(pl.col("line_text").str.replace_all(r'"[^"]*("|$)', "")) \
+        .otherwise(pl.col("line_text"))
+    return records.with_columns(
+        fields=unquoted.str.count_matches(delimiter, literal=True) + 1,
+        # fields up to the last non-empty one: a trailing "," or ";;" that Excel adds is not an extra field
+        fields_used=unquoted.str.strip_chars_end(f" \t{delimiter}").str.count_matches(delimiter, literal=True) + 1,
+        blank=pl.col("line_text").str.strip_chars(f'\t "{delimiter}') == "",
+    ).with_columns(ends_with_newline=pl.lit(ends_with_newline))
+
+
+def _read_csv(path: Path) -> tuple[list[str], pl.DataFrame, pl.DataFrame, str, str]:
+    """Header, rows (text), record structure, encoding and delimiter of a CSV file."""
+    data, encoding = _decode(path, path.read_bytes())
+    if not data or data.isspace():
+        raise LandingError(f"{path}: the file is empty, not even a header row; a source with nothing to report "
+                           "sends its header row alone. Resend the file.")
     header_line = data.split(b"\n", 1)[0]
+    if header_line.count(b"\t") > max(header_line.count(b";"), header_line.count(b",")):
+        raise LandingError(f"{path}: the file is tab-delimited; the contract allows comma or semicolon. "
+                           "Re-export it as CSV and rerun.")
     delimiter = ";" if header_line.count(b";") > header_line.count(b",") else ","
+    records = _records(data, delimiter)
+    last = records.row(-1, named=True)
+    if not last["closed"] and last["lines"] > 1 and last["record"] > 0:
+        raise LandingError(f"{path}: a quote opened in data row {last['record']} never closes, so every line after "
+                           "it would be read as one value; fix the quoting of that row (or remove the stray \") and rerun.")
+    if not last["closed"]:  # an upload cut inside quotes: close them to read what arrived
+        data += b'"'
+    width = records["fields"][0]
     try:
-        frame = pl.read_csv(io.BytesIO(data), separator=delimiter, infer_schema=False, truncate_ragged_lines=False)
-    except pl.exceptions.ComputeError as exc:
+        frame = pl.read_csv(data, has_header=False, separator=delimiter,
+                            schema={f"column_{i}": pl.String for i in range(width)},
+                            truncate_ragged_lines=True, missing_columns="insert")
+    except pl.exceptions.PolarsError as exc:
         raise LandingError(f"{path}: cannot be parsed as CSV ({str(exc).splitlines()[0]}); "
                            "check the delimiter and quoting, re-export and rerun.") from exc
-    return frame, encoding, delimiter
+    if frame.height != records.height:  # two readers disagreeing means the quoting is ambiguous: never guess
+        raise LandingError(f"{path}: {records.height} records by quote-aware line count but {frame.height} parsed; "
+                           "the quoting is irregular. Re-export the file and rerun.")
+    header = [v for v in frame.row(0)]
+    return header, frame.slice(1), records, encoding, delimiter
 
 
-def _read_xlsx(path: Path) -> pl.DataFrame:
+def _read_xlsx(path: Path) -> tuple[list[str], pl.DataFrame]:
     try:
-        return pl.read_excel(path, sheet_id=1, infer_schema_length=0)
+        frame = pl.read_excel(path, sheet_id=1, has_header=False, infer_schema_length=0, drop_empty_rows=False)
+    except pl.exceptions.NoDataError as exc:
+        raise LandingError(f"{path}: the first sheet is empty, not even a header row; resend the file.") from exc
     except Exception as exc:  # the Excel reader raises several types; all mean the same to a steward
         raise LandingError(f"{path}: cannot be read as an XLSX workbook ({exc}); re-save it as .xlsx or CSV and rerun.") from exc
+    frame = frame.select(pl.all().cast(pl.String))
+    return [v for v in frame.row(0)], frame.slice(1)
+
+
+def _defects(records: pl.DataFrame, header: list[str | None]) -> pl.DataFrame:
+    """Rows with fewer fields than the header's named columns or more than the header has; the last
+    one is `truncated` when the file stops inside it."""
+    named = len(header) - next((i for i, h in enumerate(reversed(header)) if (h or "").strip()), len(header))
+    data = records.slice(1).with_columns(pl.col("record").alias("source_row"))
+    short = pl.col("fields") < named
+    is_last = pl.col("source_row") == pl.col("source_row").max()
+    truncated = is_last & (pl.col("closed").not_() | (short & pl.col("ends_with_newline").not_()))
+    malformed = short | (pl.col("fields_used") > len(header))
+    return data.filter(pl.col("blank").not_() & (truncated | malformed)).select(
+        pl.col("source_row").cast(pl.Int64),
+        pl.when(truncated).then(pl.lit(TRUNCATED_ROW)).otherwise(pl.lit(MALFORMED_ROW)).alias("defect"),
+        pl.col("line_text"),
+    )
 
 
 def read_landing_file(path: Path | None, source: Source) -> LandingFile:
     """Read one source file as text columns named by the contract; raises LandingError when unusable."""
     if path is None:
         empty = pl.DataFrame({c: [] for c in source.columns}, schema={c: pl.String for c in source.columns})
-        return LandingFile(None, empty)
+        return LandingFile(None, empty, encoding="", delimiter="", file_format="none")
+    records = None
     if path.suffix.lower() == ".xlsx":
-        frame, encoding, delimiter = _read_xlsx(path), "xlsx", ""
+        (original, frame), encoding, delimiter, file_format = _read_xlsx(path), "xlsx", "", "xlsx"
     else:
-        frame, encoding, delimiter = _read_csv(path)
-    original = [c for c in frame.columns]
+        original, frame, records, encoding, delimiter = _read_csv(path)
+        file_format = "csv"
     headers = [normalise_header(c) for c in original]
-    duplicated = sorted({h for h in headers if headers.count(h) > 1 or re.search(r"_duplicated_\d+$", h)})
+    duplicated = sorted({h for h in headers if h and headers.count(h) > 1})
     if duplicated:
         raise LandingError(f"{path}: column(s) {', '.join(duplicated)} appear more than once in the header; "
                            "remove the duplicate column and rerun.")
-    frame = frame.rename(dict(zip(original, headers))).select(pl.all().cast(pl.String))
     missing = [c for c in source.columns if c not in headers]
     missing_required = [c for c in missing if c not in source.optional_columns]
     if missing_required:
         raise LandingError(f"{path}: required column(s) {', '.join(missing_required)} missing from the header "
-                           f"(found: {', '.join(headers)}); add them and rerun.")
+                           f"(found: {', '.join(h or '(blank)' for h in headers)}); add them and rerun.")
+    # blank header cells over empty columns (a spreadsheet's stray cells) are dropped like extra columns
+    frame = frame.rename(dict(zip(frame.columns, [h or f"_blank_{i}" for i, h in enumerate(headers)])))
     frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in missing).select(source.columns)
-    extra = [h for h in headers if h not in source.columns]
-    return LandingFile(path, frame, encoding, delimiter, extra, missing)
+    extra = [h or "(blank header)" for h in headers if h not in source.columns]
+    landing = LandingFile(path, frame, encoding, delimiter, extra, missing, file_format,
+                          header=delimiter.join(str(c or "") for c in original) if delimiter else ", ".join(str(c or "") for c in original))
+    if records is not None:
+        landing.blank_rows = int(records.slice(1)["blank"].sum())
+        landing.defects = _defects(records, original)
+        if encoding == "windows-1252":
+            chars = sorted(set(re.findall(r"[^\x00-\x7f]", records.slice(1)["line_text"].str.replace_all(r"[\x00-\x7f]", "").str.join("").item())))
+            landing.non_ascii = "".join(chars)
+    else:
+        landing.blank_rows = frame.select(pl.all_horizontal(pl.all().str.strip_chars().fill_null("") == "").sum()).item()
+    return landing
 
 
 def load_raw(con, table: str, landing_file: LandingFile, snapshot_date: date, source_file: str,
              extra_columns: dict | None = None) -> int:
-    """Write one file's rows to raw.<table> for the snapshot, numbered 1.. in file order."""
+    """Write one file's rows to raw.<table> for the snapshot, numbered 1.. in file order, with its delivery record.
+
+    raw.deliveries (one row per source and snapshot: format, encoding, damage) and raw.row_defects
+    (rows cut off or with the wrong number of fields, with their original text) are replaced in
+    the same transaction, so staging and the checks always see the delivery the rows came from.
+    """
     frame = landing_file.frame.with_row_index("source_row", offset=1).with_columns(
         pl.lit(snapshot_date).alias("snapshot_date"),
         pl.lit(source_file).alias("source_file"),
@@ -130,22 +257,57 @@ def load_raw(con, table: str, landing_file: LandingFile, snapshot_date: date, so
         *[pl.lit(v).alias(k) for k, v in (extra_columns or {}).items()],
     )
     front = ["snapshot_date", "source_file", "source_row", *(extra_columns or {})]
+    defects = landing_file.defects.with_columns(pl.lit(snapshot_date).alias("snapshot_date"), pl.lit(table).alias("source"))
+    delivery = pl.DataFrame([{
+        "snapshot_date": snapshot_date, "source": table, "source_file": source_file,
+        "file_format": landing_file.file_format, "encoding": landing_file.encoding, "delimiter": landing_file.delimiter,
+        "header": landing_file.header, "rows_read": landing_file.frame.height, "blank_rows": landing_file.blank_rows,
+        "malformed_rows": len(landing_file.defect_rows(MALFORMED_ROW)),
+        "truncated_row": (landing_file.defect_rows(TRUNCATED_ROW) or [None])[0],
+        "extra_columns": ", ".join(landing_file.extra_columns),
+        "missing_optional_columns": ", ".join(landing_file.missing_optional_columns),
+        "non_ascii_characters": landing_file.non_ascii,
+    }], schema_overrides={"truncated_row": pl.Int64, "rows_read": pl.Int64, "blank_rows": pl.Int64,
+                          "malformed_rows": pl.Int64})
     con.register("landing_frame", frame.select(front + list(landing_file.frame.columns)))
+    con.register("landing_defects", defects.select("snapshot_date", "source", "source_row", "defect", "line_text"))
+    con.register("landing_delivery", delivery)
     try:
-        return replace_partition(con, f"raw.{table}", snapshot_date, "SELECT * FROM landing_frame")
+        with transaction(con):
+            rows = replace_rows(con, f"raw.{table}", snapshot_date, "SELECT * FROM landing_frame")
+            replace_rows(con, "raw.row_defects", snapshot_date, "SELECT * FROM landing_defects", source=table)
+            replace_rows(con, "raw.deliveries", snapshot_date, "SELECT * FROM landing_delivery", source=table)
+        return rows
     finally:
-        con.unregister("landing_frame")
+        for name in ("landing_frame", "landing_defects", "landing_delivery"):
+            con.unregister(name)
 
 
 def _metadata(landing_file: LandingFile, rows: int) -> dict:
+    truncated = landing_file.defect_rows(TRUNCATED_ROW)
     return {
         "dagster/row_count": rows,
         "file": str(landing_file.path) if landing_file.path else "(not delivered: optional source)",
+        "format": landing_file.file_format,
         "encoding": landing_file.encoding,
         "delimiter": landing_file.delimiter,
         "extra_columns_ignored": ", ".join(landing_file.extra_columns) or "none",
         "optional_columns_absent": ", ".join(landing_file.missing_optional_columns) or "none",
+        "blank_rows": landing_file.blank_rows,
+        "malformed_rows": len(landing_file.defect_rows(MALFORMED_ROW)),
+        "cut_off_at_row": truncated[0] if truncated else "none",
+        **({"decoded_characters": landing_file.non_ascii} if landing_file.encoding == "windows-1252" else {}),
     }
+
+
+def _log_delivery(context, landing_file: LandingFile) -> None:
+    """What a steward must hear about at once; the raw asset's checks report the same with counts."""
+    if landing_file.encoding == "windows-1252":
+        context.log.warning(f"{landing_file.path}: not UTF-8; read as Windows-1252 (decoded: "
+                            f"{landing_file.non_ascii or 'no non-ASCII character'}). Ask the sender for 'CSV UTF-8'.")
+    for row in landing_file.defect_rows(TRUNCATED_ROW):
+        context.log.warning(f"{landing_file.path}: the file ends inside data row {row}: the upload was cut off; "
+                            "rows before it are loaded, that row is quarantined. Ask the sender to resend it.")
 
 
 def snapshot_folder(warehouse: Warehouse, snapshot_date: date) -> Path:
@@ -173,6 +335,7 @@ def _raw_asset(source: Source) -> dg.AssetsDefinition:
         source_file = path.relative_to(warehouse.landing).as_posix() if path else ""
         with warehouse.connect() as con:
             rows = load_raw(con, source.name, landing_file, snapshot_date, source_file)
+        _log_delivery(context, landing_file)
         return dg.MaterializeResult(metadata=_metadata(landing_file, rows))
 
     return _asset
@@ -189,6 +352,7 @@ def raw_civil_registry(context: dg.AssetExecutionContext, warehouse: Warehouse) 
     with warehouse.connect() as con:
         rows = load_raw(con, CIVIL_REGISTRY.name, landing_file, snapshot_date,
                         path.relative_to(warehouse.landing).as_posix(), {"cut_off_date": cut_off})
+    _log_delivery(context, landing_file)
     return dg.MaterializeResult(metadata={**_metadata(landing_file, rows), "cut_off_date": cut_off.isoformat()})
 
 

@@ -2,8 +2,11 @@
 
 Each source is described by its columns' kinds; the SQL that parses and checks them is
 generated from that description, so a rule is written once and means the same in every file.
-Reason codes are `missing_<column>`, `invalid_<column>`, `unknown_<column>` (points to nothing),
-`duplicate_<column>` (a later row repeating a key: the first row is kept) and `empty_row`.
+Reason codes (docs/reason-codes.md says what each means and what a steward does about it):
+`missing_<column>`, `invalid_<column>`, `implausible_<column>` (parses, but cannot be true),
+`unknown_<column>` (points to nothing), `duplicate_<column>` / `duplicate_row` (a later row
+repeating a key: the first row is kept), `invalid_period` (ends before it starts), `empty_row`,
+and the damage found while reading the file, `truncated_row` and `malformed_row`.
 """
 
 
@@ -12,13 +15,17 @@ from datetime import date
 
 import dagster as dg
 
+from assets.ingest import MALFORMED_ROW, TRUNCATED_ROW
 from assets.sources import (BPU_PARTICIPANTS, CIVIL_REGISTRY, EMPLOYERS, JAKON_PROJECTS, JAKON_WORKERS,
                             OPD_NON_ASN, PU_WORKERS, Source)
 from pipelines.partitions import snapshot_partitions
 from pipelines.resources import Warehouse
-from warehouse.db import first, preview, replace_rows, transaction
+from warehouse.db import first, replace_rows, transaction
 
 QUARANTINE = "staging.quarantine"
+READ_DEFECTS = (TRUNCATED_ROW, MALFORMED_ROW)
+# Workers are 15 to 90 years old at the snapshot date; a birth date outside that is a typing error.
+MIN_AGE, MAX_AGE = 15, 90
 
 
 @dataclass(frozen=True)
@@ -26,24 +33,28 @@ class Col:
     """How one source column is parsed and checked."""
 
     name: str
-    kind: str  # code | text | nik | date | money | count | choice | sex | village
+    kind: str  # see PARSE
     required: bool = False
-    values: tuple[str, ...] = ()  # allowed values of a `choice`, compared in lower case
+    values: tuple[str, ...] = ()  # allowed values of a `choice` (lower case) or `programs` (upper case)
     references: str | None = None  # query of the values allowed (another table's keys)
     unique: bool = False  # a later row with the same value is quarantined as duplicate_<name>
 
 
+XLSX = "(d.file_format = 'xlsx')"  # dates in a workbook may be Excel serial numbers
 PARSE = {
     "code": "clean_code({c})",
+    "key": "clean_code({c})",  # a code that identifies a row: it must be plausible (key_is_plausible)
     "text": "nullif(trim({c}), '')",
     "nik": "nullif(trim({c}), '')",  # kept as received: an invalid NIK still belongs to a person
-    "date": "parse_date({c})",
+    "date": f"parse_date({{c}}, {XLSX})",
+    "birth_date": f"parse_date({{c}}, {XLSX})",
     "money": "parse_money({c})",
     "count": "parse_count({c})",
     "choice": "lower(trim({c}))",
     "sex": "sex_code({c})",
     "village": "village_code({c})",
     "occupation": "upper(trim({c}))",  # KTP wording, matched against reference/occupation_categories.csv
+    "programs": "nullif(array_to_string(program_codes({c}), ','), '')",  # canonical 'JHT,JKK,JKM'
 }
 
 
@@ -56,17 +67,23 @@ def _reasons(col: Col, parsed: str) -> list[str]:
     if col.required:
         out.append(f"CASE WHEN NOT {_present(c)} THEN 'missing_{c}' END")
     invalid = {
+        "key": f"NOT key_is_plausible({parsed})",
         "date": f"{parsed} IS NULL",
+        "birth_date": f"{parsed} IS NULL",
         "money": f"{parsed} IS NULL OR {parsed} < 0",
         "count": f"{parsed} IS NULL",
         "choice": f"{parsed} NOT IN ({', '.join(repr(v) for v in col.values)})",
         "sex": f"{parsed} IS NULL",
         # well-formed codes outside Sulawesi Tenggara are kept: the reference list covers province 74 only
-        "village": f"{parsed} IS NULL OR (starts_with({parsed}, '74.') AND {parsed} NOT IN "
-                   "(SELECT code FROM reference.regions WHERE level = 'village'))",
+        "village": f"{parsed} IS NULL OR NOT province_exists(substr({parsed}, 1, 2)) OR (starts_with({parsed}, '74.') "
+                   f"AND {parsed} NOT IN (SELECT code FROM reference.regions WHERE level = 'village'))",
+        "programs": f"{parsed} IS NULL OR NOT list_has_all([{', '.join(repr(v) for v in col.values)}], program_codes(r.{c}))",
     }.get(col.kind)
     if invalid:
         out.append(f"CASE WHEN {_present(c)} AND ({invalid}) THEN 'invalid_{c}' END")
+    if col.kind == "birth_date":
+        out.append(f"CASE WHEN {parsed} > r.snapshot_date - INTERVAL {MIN_AGE} YEAR "
+                   f"OR {parsed} <= r.snapshot_date - INTERVAL {MAX_AGE + 1} YEAR THEN 'implausible_{c}' END")
     if col.references:
         out.append(f"CASE WHEN {_present(c)} AND {parsed} NOT IN ({col.references}) THEN 'unknown_{c}' END")
     if col.unique:
@@ -76,16 +93,25 @@ def _reasons(col: Col, parsed: str) -> list[str]:
 
 
 def parse_sql(source: Source, cols: tuple[Col, ...]) -> str:
-    """SELECT of typed columns, the original row as JSON text and the list of reason codes."""
-    typed = [f"{PARSE[col.kind].format(c='r.' + col.name)} AS {col.name}" for col in cols]
-    reasons = [reason for col in cols for reason in _reasons(col, PARSE[col.kind].format(c="r." + col.name))]
+    """SELECT of typed columns, the original row text and the list of reason codes."""
+    parsed = {col.name: PARSE[col.kind].format(c="r." + col.name) for col in cols}
+    typed = [f"{parsed[col.name]} AS {col.name}" for col in cols]
+    reasons = [reason for col in cols for reason in _reasons(col, parsed[col.name])]
+    for condition, code in ROW_RULES.get(source.name, ()):
+        reasons.append(f"CASE WHEN {condition.format(**parsed)} THEN '{code}' END")
+    if source.name in UNIQUE_ROWS:
+        key = ", ".join(parsed[c] for c in UNIQUE_ROWS[source.name])
+        reasons.append(f"CASE WHEN row_number() OVER (PARTITION BY {key} ORDER BY r.source_row) > 1 THEN 'duplicate_row' END")
     empty = " AND ".join(f"NOT {_present(c)}" for c in source.columns)
     return f"""
         SELECT r.snapshot_date, r.source_file, r.source_row, {', '.join(typed)},
-               to_json(r) AS row_text,
-               CASE WHEN {empty} THEN ['empty_row']
-                    ELSE list_filter([{', '.join(reasons)}]::VARCHAR[], lambda x: x IS NOT NULL) END AS reasons
+               coalesce(x.line_text, to_json(r)::VARCHAR) AS row_text,
+               CASE WHEN {empty} AND x.defect IS NULL THEN ['empty_row']
+                    ELSE list_filter([x.defect, {', '.join(reasons)}]::VARCHAR[], lambda x: x IS NOT NULL) END AS reasons
         FROM raw.{source.name} AS r
+        LEFT JOIN raw.deliveries AS d ON d.snapshot_date = r.snapshot_date AND d.source = '{source.name}'
+        LEFT JOIN raw.row_defects AS x
+               ON x.snapshot_date = r.snapshot_date AND x.source = '{source.name}' AND x.source_row = r.source_row
         WHERE r.snapshot_date = $snapshot_date
     """
 
@@ -118,39 +144,42 @@ def stage(con, source: Source, cols: tuple[Col, ...], snapshot_date: date, table
 
 STATUS = ("aktif", "nonaktif")
 KEYS_OF = "SELECT {key} FROM {table} WHERE snapshot_date = $snapshot_date"
-PERSON = (Col("nik", "nik"), Col("nama", "text", required=True), Col("tanggal_lahir", "date"),
+PERSON = (Col("nik", "nik"), Col("nama", "text", required=True), Col("tanggal_lahir", "birth_date"),
           Col("jenis_kelamin", "sex"))
+# Programs each segment may hold (JAKON rows carry none: a project covers JKK and JKM).
+PU_PROGRAMS = ("JKK", "JKM", "JHT", "JP", "JKP")
+BPU_PROGRAMS = ("JKK", "JKM", "JHT")
 
 COLUMNS: dict[str, tuple[Col, ...]] = {
     EMPLOYERS.name: (
-        Col("npp", "code", required=True, unique=True), Col("nama_perusahaan", "text", required=True),
-        Col("npwp", "code"),
+        Col("npp", "key", required=True, unique=True), Col("nama_perusahaan", "text", required=True),
+        Col("npwp", "code"),  # its 15/16-digit shape is a warning (checks), never a reason to drop the employer
         Col("jenis_pemberi_kerja", "choice", required=True, values=("swasta", "bumn", "bumd", "instansi_pemerintah")),
         Col("kbli", "code"), Col("skala_usaha", "choice", values=("mikro", "kecil", "menengah", "besar")),
         Col("kode_wilayah", "village"), Col("jumlah_pekerja", "count"), Col("tanggal_daftar", "date"),
         Col("status", "choice", required=True, values=STATUS),
     ),
     PU_WORKERS.name: (
-        Col("kpj", "code", required=True, unique=True), *PERSON,
-        Col("npp", "code", required=True, references=KEYS_OF.format(key="npp", table="staging.employers")), Col("upah", "money"),
-        Col("program", "text"), Col("kode_wilayah_domisili", "village"),
+        Col("kpj", "key", required=True, unique=True), *PERSON,
+        Col("npp", "key", required=True, references=KEYS_OF.format(key="npp", table="staging.employers")), Col("upah", "money"),
+        Col("program", "programs", values=PU_PROGRAMS), Col("kode_wilayah_domisili", "village"),
         Col("tanggal_mulai", "date", required=True), Col("tanggal_berhenti", "date"),
         Col("status", "choice", required=True, values=STATUS),
     ),
     BPU_PARTICIPANTS.name: (
-        Col("kpj", "code", required=True, unique=True), *PERSON, Col("pekerjaan", "text"),
-        Col("penghasilan", "money"), Col("program", "text"), Col("kode_wilayah", "village"),
+        Col("kpj", "key", required=True, unique=True), *PERSON, Col("pekerjaan", "text"),
+        Col("penghasilan", "money"), Col("program", "programs", values=BPU_PROGRAMS), Col("kode_wilayah", "village"),
         Col("tanggal_daftar", "date", required=True), Col("iuran_dibayar_sampai", "date", required=True),
         Col("status", "choice", required=True, values=STATUS),
     ),
     JAKON_PROJECTS.name: (
-        Col("nomor_proyek", "code", required=True, unique=True), Col("nama_proyek", "text"), Col("npp", "code"),
+        Col("nomor_proyek", "key", required=True, unique=True), Col("nama_proyek", "text"), Col("npp", "key"),
         Col("nilai_kontrak", "money"), Col("sumber_dana", "choice", values=("apbn", "apbd", "bumn", "swasta")),
         Col("kode_wilayah", "village"), Col("tanggal_mulai", "date", required=True),
         Col("tanggal_selesai", "date", required=True),
     ),
     JAKON_WORKERS.name: (
-        Col("nomor_proyek", "code", required=True, references=KEYS_OF.format(key="nomor_proyek", table="staging.jakon_projects")), *PERSON,
+        Col("nomor_proyek", "key", required=True, references=KEYS_OF.format(key="nomor_proyek", table="staging.jakon_projects")), *PERSON,
         Col("kode_wilayah_domisili", "village"),
     ),
     OPD_NON_ASN.name: (
@@ -161,6 +190,19 @@ COLUMNS: dict[str, tuple[Col, ...]] = {
                                                        references="SELECT name FROM reference.occupation_categories"),
         Col("jenis_kelamin", "sex", required=True), Col("jumlah", "count", required=True),
     ),
+}
+
+# Rules across columns of one row: (condition over the parsed columns, reason code).
+ROW_RULES: dict[str, tuple[tuple[str, str], ...]] = {
+    PU_WORKERS.name: (("{tanggal_berhenti} < {tanggal_mulai}", "invalid_period"),),
+    JAKON_PROJECTS.name: (("{tanggal_selesai} < {tanggal_mulai}", "invalid_period"),),
+}
+
+# Keys of more than one column: a later row repeating one is quarantined as `duplicate_row`.
+# A repeated registry row would count residents twice; a repeated project listing, a registration twice.
+UNIQUE_ROWS: dict[str, tuple[str, ...]] = {
+    CIVIL_REGISTRY.name: ("kode_wilayah", "pekerjaan", "jenis_kelamin"),
+    JAKON_WORKERS.name: ("nomor_proyek", "nik", "nama", "tanggal_lahir"),
 }
 
 DEPENDS = {
@@ -192,3 +234,22 @@ def _staging_asset(source: Source) -> dg.AssetsDefinition:
 
 STAGED_SOURCES = (EMPLOYERS, PU_WORKERS, BPU_PARTICIPANTS, JAKON_PROJECTS, JAKON_WORKERS, OPD_NON_ASN, CIVIL_REGISTRY)
 staging_assets = [_staging_asset(s) for s in STAGED_SOURCES]
+
+
+def reason_codes(source: str) -> list[str]:
+    """Every reason code staging can give a row of `source` (docs/reason-codes.md documents each)."""
+    codes = ["empty_row", *READ_DEFECTS]
+    for col in COLUMNS[source]:
+        if col.required:
+            codes.append(f"missing_{col.name}")
+        if col.kind in ("key", "date", "birth_date", "money", "count", "choice", "sex", "village", "programs"):
+            codes.append(f"invalid_{col.name}")
+        if col.kind == "birth_date":
+            codes.append(f"implausible_{col.name}")
+        if col.references:
+            codes.append(f"unknown_{col.name}")
+        if col.unique:
+            codes.append(f"duplicate_{col.name}")
+    codes += [code for _, code in ROW_RULES.get(source, ())]
+    codes += ["duplicate_row"] if source in UNIQUE_ROWS else []
+    return codes

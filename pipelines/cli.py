@@ -26,17 +26,23 @@ class RunFailed(Exception):
 
 def run_snapshot(warehouse: Warehouse, snapshot_date: date) -> None:
     """Materialise every asset for one snapshot date and publish analytics.duckdb."""
-    from pipelines.definitions import all_assets  # heavy import, only when running
+    from checks.gx import GreatExpectationsResource
+    from pipelines.definitions import all_asset_checks, all_assets  # heavy import, only when running
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     result = dg.materialize(
-        all_assets, partition_key=snapshot_date.isoformat(), resources={"warehouse": warehouse},
+        [*all_assets, *all_asset_checks], partition_key=snapshot_date.isoformat(),
+        resources={"warehouse": warehouse, "gx": GreatExpectationsResource()},
         instance=instance, raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
     )
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
         reasons = [f"{e.step_key}: {_root_cause(e.step_failure_data.error)}" for e in failures]
+        # a failed blocking check names itself only; its description says what was wrong and what to do
+        reasons += [f"check {ev.asset_key.to_user_string()} {ev.check_name}: {ev.description or 'failed'}"
+                    for ev in result.get_asset_check_evaluations()
+                    if not ev.passed and ev.blocking and ev.severity == dg.AssetCheckSeverity.ERROR]
         raise RunFailed("\n".join(reasons) or "the run failed; see the Dagster logs")
 
 

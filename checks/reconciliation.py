@@ -1,0 +1,209 @@
+"""Reconciliation checks: the figures agree with each other and with what was received.
+
+Plain SQL over the pipeline database opened read-only: each compares totals across tables, which
+a per-table suite cannot. Blocking where a mismatch means a published number is wrong.
+"""
+
+from datetime import date
+
+import dagster as dg
+
+from assets.sources import CIVIL_REGISTRY
+from assets.staging import QUARANTINE, STAGED_SOURCES
+from pipelines.partitions import snapshot_partitions
+from pipelines.resources import Warehouse
+from warehouse.db import first
+
+NOTHING_LOST = "nothing_lost"
+MOSTLY_LOADED = "mostly_loaded"
+REGISTRY_COMPLETE = "registry_complete"
+OVERLAP_SUMS_TO_COVERED = "overlap_sums_to_covered"
+COVERED_WITHIN_ELIGIBLE = "covered_within_eligible"
+VILLAGES_WITHIN_ELIGIBLE = "villages_within_eligible"
+SEGMENT_SUM_BESIDE_DISTINCT = "segment_sum_beside_distinct"
+
+# Above this share of a file quarantined, the file was most likely misread (shifted columns, another
+# date format, a wrong export): publishing what is left would understate coverage without a word.
+MAX_QUARANTINED_SHARE = 0.5
+
+CHECK = dict(partitions_def=snapshot_partitions, pool="pipeline_db")
+ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
+
+
+def _rows(warehouse: Warehouse, sql: str, snapshot_date: date) -> list[tuple]:
+    with warehouse.connect(read_only=True) as con:
+        return con.execute(sql, {"snapshot_date": snapshot_date}).fetchall()
+
+
+def _md(header: tuple[str, ...], rows: list[tuple]) -> dg.MetadataValue:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join("" if v is None else str(v) for v in r) + " |" for r in rows]
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+def _snapshot(context: dg.AssetCheckExecutionContext) -> date:
+    return date.fromisoformat(context.partition_key)
+
+
+# --- per staged source -------------------------------------------------------------------------
+
+STAGED_COUNTS_SQL = """
+SELECT (SELECT count(*) FROM raw.{s} WHERE snapshot_date = $snapshot_date),
+       (SELECT count(*) FROM staging.{s} WHERE snapshot_date = $snapshot_date),
+       (SELECT count(*) FROM {q} WHERE snapshot_date = $snapshot_date AND source = '{s}')
+"""
+TOP_REASONS_SQL = """
+SELECT array_to_string(list_sort(reasons), '+') AS reason, count(*) AS n FROM {q}
+WHERE snapshot_date = $snapshot_date AND source = '{s}' GROUP BY ALL ORDER BY n DESC, reason LIMIT 10
+"""
+
+
+def _staged_checks(source: str) -> list[dg.AssetChecksDefinition]:
+    asset = dg.AssetKey(["staging", source])
+    is_registry = source == CIVIL_REGISTRY.name
+    name = REGISTRY_COMPLETE if is_registry else MOSTLY_LOADED
+    description = (
+        "ERROR, blocking. Every Dukcapil row is loaded: a quarantined registry row (unknown occupation, bad village "
+        "code, repeated row) would silently change the eligible workforce, the denominator of every rate. Fix the "
+        "file, or add the occupation to reference/occupation_categories.csv, and rerun." if is_registry else
+        f"ERROR, blocking. At most {MAX_QUARANTINED_SHARE:.0%} of the file's rows are quarantined. More means the "
+        "file was most likely misread (columns shifted, another date format, a wrong export); publishing the rest "
+        "would understate coverage. See staging.quarantine / data_quality for the reasons, fix the delivery, rerun.")
+
+    @dg.asset_check(asset=asset, name=name, blocking=True, description=description, **CHECK)
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+        d = _snapshot(context)
+        received, loaded, quarantined = _rows(warehouse, STAGED_COUNTS_SQL.format(s=source, q=QUARANTINE), d)[0]
+        reasons = _rows(warehouse, TOP_REASONS_SQL.format(s=source, q=QUARANTINE), d)
+        share = quarantined / received if received else 0.0
+        passed = quarantined == 0 if is_registry else share <= MAX_QUARANTINED_SHARE
+        return dg.AssetCheckResult(
+            passed=passed, severity=ERROR,
+            metadata={"rows_received": received, "rows_loaded": loaded, "rows_quarantined": quarantined,
+                      "quarantined_share": float(share), "reasons": _md(("reasons", "rows"), reasons)},
+            description=None if passed else (
+                f"{quarantined} of {received} {source} rows quarantined ({share:.0%}); top reason: "
+                f"{reasons[0][0] if reasons else '?'}."),
+        )
+
+    return [_check]
+
+
+# --- marts ---------------------------------------------------------------------------------------
+
+NOTHING_LOST_SQL = " UNION ALL ".join(
+    f"""SELECT '{s.name}' AS source,
+               (SELECT count(*) FROM raw.{s.name} WHERE snapshot_date = $snapshot_date) AS received,
+               (SELECT count(*) FROM staging.{s.name} WHERE snapshot_date = $snapshot_date) AS loaded,
+               (SELECT count(*) FROM {QUARANTINE} WHERE snapshot_date = $snapshot_date AND source = '{s.name}') AS quarantined,
+               (SELECT coalesce(sum(rows_received), 0) FROM marts.data_quality
+                 WHERE snapshot_date = $snapshot_date AND source = '{s.name}') AS reported_received,
+               (SELECT coalesce(sum(rows_loaded), 0) FROM marts.data_quality
+                 WHERE snapshot_date = $snapshot_date AND source = '{s.name}') AS reported_loaded,
+               (SELECT coalesce(sum(rows_quarantined), 0) FROM marts.data_quality
+                 WHERE snapshot_date = $snapshot_date AND source = '{s.name}') AS reported_quarantined"""
+    for s in STAGED_SOURCES)
+
+
+@dg.asset_check(asset=dg.AssetKey(["marts", "data_quality"]), name=NOTHING_LOST, blocking=True, **CHECK, description=(
+    "ERROR, blocking. For every source: rows received (raw) = rows loaded (staging) + rows quarantined, and "
+    "data_quality reports exactly those counts. A difference means rows were dropped or counted twice."))
+def nothing_lost(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+    rows = _rows(warehouse, NOTHING_LOST_SQL, _snapshot(context))
+    bad = [r for r in rows if not (r[1] == r[2] + r[3] == r[4] and r[2] == r[5] and r[3] == r[6])]
+    return dg.AssetCheckResult(
+        passed=not bad, severity=ERROR,
+        metadata={"rows_received": sum(r[1] for r in rows), "rows_loaded": sum(r[2] for r in rows),
+                  "rows_quarantined": sum(r[3] for r in rows),
+                  "per_source": _md(("source", "received", "loaded", "quarantined", "reported received",
+                                     "reported loaded", "reported quarantined"), rows)},
+        description=None if not bad else "received != loaded + quarantined for " + ", ".join(r[0] for r in bad),
+    )
+
+
+@dg.asset_check(asset=dg.AssetKey(["marts", "segment_overlap"]), name=OVERLAP_SUMS_TO_COVERED, blocking=True, **CHECK,
+                description="ERROR, blocking. The overlap table counts each covered worker once: its rows sum to the "
+                            "distinct covered workers in marts.workers (in the area and in all).")
+def overlap_sums_to_covered(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+    (overlap, overlap_area, covered, covered_area), = _rows(warehouse, """
+        SELECT (SELECT coalesce(sum(workers), 0) FROM marts.segment_overlap WHERE snapshot_date = $snapshot_date),
+               (SELECT coalesce(sum(workers_in_area), 0) FROM marts.segment_overlap WHERE snapshot_date = $snapshot_date),
+               (SELECT count(*) FROM marts.workers WHERE snapshot_date = $snapshot_date AND is_active),
+               (SELECT count(*) FROM marts.workers WHERE snapshot_date = $snapshot_date AND is_active AND in_area)""",
+        _snapshot(context))
+    passed = overlap == covered and overlap_area == covered_area
+    return dg.AssetCheckResult(
+        passed=passed, severity=ERROR,
+        metadata={"overlap_sum": int(overlap), "distinct_covered": int(covered),
+                  "overlap_sum_in_area": int(overlap_area), "distinct_covered_in_area": int(covered_area)},
+        description=None if passed else f"segment_overlap sums to {overlap}, marts.workers has {covered} covered.")
+
+
+@dg.asset_check(asset=dg.AssetKey(["marts", "coverage_by_region"]), name=COVERED_WITHIN_ELIGIBLE, blocking=True, **CHECK,
+                description="ERROR, blocking. For the city: covered workers <= eligible workforce, and the districts "
+                            "add up to the city (eligible and covered). A city over 100% means the Dukcapil file is "
+                            "incomplete or the area is wrong; the rate is not published.")
+def covered_within_eligible(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+    (eligible, covered, d_eligible, d_covered), = _rows(warehouse, """
+        SELECT sum(eligible_workforce) FILTER (WHERE level = 'city'), sum(covered_workers) FILTER (WHERE level = 'city'),
+               sum(eligible_workforce) FILTER (WHERE level = 'district'), sum(covered_workers) FILTER (WHERE level = 'district')
+        FROM marts.coverage_by_region WHERE snapshot_date = $snapshot_date""", _snapshot(context))
+    eligible, covered, d_eligible, d_covered = (int(v or 0) for v in (eligible, covered, d_eligible, d_covered))
+    problems = []
+    if covered > eligible:
+        problems.append(f"the city has {covered} covered workers but only {eligible} eligible")
+    if (d_eligible, d_covered) != (eligible, covered):
+        problems.append(f"districts sum to {d_eligible} eligible / {d_covered} covered, the city has {eligible} / {covered}")
+    return dg.AssetCheckResult(
+        passed=not problems, severity=ERROR,
+        metadata={"eligible_workforce": eligible, "covered_workers": covered,
+                  "districts_eligible": d_eligible, "districts_covered": d_covered},
+        description="; ".join(problems) or None)
+
+
+@dg.asset_check(asset=dg.AssetKey(["marts", "coverage_by_region"]), name=VILLAGES_WITHIN_ELIGIBLE, blocking=False, **CHECK,
+                description="WARN, not blocking. No village has more covered workers than eligible residents. A "
+                            "village over 100% (named in the metadata) usually means people registered with an old "
+                            "or wrong domicile, or an occupation miscounted by Dukcapil; the city rate is unaffected.")
+def villages_within_eligible(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+    over = _rows(warehouse, """
+        SELECT region_code, region_name, eligible_workforce, covered_workers, round(coverage_pct, 1)
+        FROM marts.coverage_by_region
+        WHERE snapshot_date = $snapshot_date AND level IN ('village', 'district') AND covered_workers > eligible_workforce
+        ORDER BY level DESC, region_code""", _snapshot(context))
+    named = ", ".join(f"{name or '?'} ({code})" for code, name, *_ in over[:10])
+    return dg.AssetCheckResult(
+        passed=not over, severity=WARN,
+        metadata={"regions_over_100pct": len(over),
+                  "regions": _md(("region_code", "region_name", "eligible", "covered", "coverage %"), over[:50])},
+        description=f"{len(over)} region(s) with more covered than eligible: {named}" if over else None)
+
+
+@dg.asset_check(asset=dg.AssetKey(["marts", "coverage_by_segment"]), name=SEGMENT_SUM_BESIDE_DISTINCT, blocking=False,
+                **CHECK, description=(
+                    "WARN, not blocking. Sets the published-style sum of the segments (active workers of PU + BPU + "
+                    "JAKON, and registrations received) beside the distinct covered workers. The sum counts a person "
+                    "active in two segments twice; it can never be smaller than the distinct count."))
+def segment_sum_beside_distinct(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+    (segment_sum, registrations, active_registrations, distinct), = _rows(warehouse, """
+        SELECT (SELECT coalesce(sum(active_workers), 0) FROM marts.coverage_by_segment WHERE snapshot_date = $snapshot_date),
+               (SELECT coalesce(sum(registrations), 0) FROM marts.coverage_by_segment WHERE snapshot_date = $snapshot_date),
+               (SELECT coalesce(sum(active_registrations), 0) FROM marts.coverage_by_segment WHERE snapshot_date = $snapshot_date),
+               (SELECT count(*) FROM marts.workers WHERE snapshot_date = $snapshot_date AND is_active)""",
+        _snapshot(context))
+    segment_sum, registrations, active_registrations, distinct = map(int, (segment_sum, registrations,
+                                                                            active_registrations, distinct))
+    passed = segment_sum >= distinct
+    return dg.AssetCheckResult(
+        passed=passed, severity=WARN,
+        metadata={"segment_sum_active_workers": segment_sum, "distinct_covered_workers": distinct,
+                  "counted_more_than_once": segment_sum - distinct, "registrations_received": registrations,
+                  "active_registrations": active_registrations},
+        description=(f"segments sum to {segment_sum:,} active workers; {distinct:,} distinct people are covered "
+                     f"({segment_sum - distinct:,} counted in more than one segment)") if passed else
+                    f"segment sum {segment_sum} is below the distinct count {distinct}: the marts disagree.")
+
+
+reconciliation_checks = [c for s in STAGED_SOURCES for c in _staged_checks(s.name)] + [
+    nothing_lost, overlap_sums_to_covered, covered_within_eligible, villages_within_eligible,
+    segment_sum_beside_distinct]

@@ -1,0 +1,247 @@
+"""Great Expectations suites for every staged source and the marts, run as asset checks beside their asset.
+
+Each check validates only its snapshot's rows (`snapshot_date = <partition>`), by SQL pushdown on
+the pipeline database opened read-only (checks.gx), and reports unexpected counts with a few
+sample values, masked for personal columns.
+
+Two kinds per staged source, both generated from the column kinds in assets/staging.py, so the
+rules that route rows to quarantine and the rules that verify the result are one description:
+  * `staged_rules_hold` (ERROR, blocking): every loaded row obeys the quarantine rules. It fails
+    only if staging let a bad row through, which would corrupt every figure after it.
+  * `source_conventions` (WARN): shapes the contract asks for but that do not change who is
+    covered (NIK structure, KPJ/NPP/NPWP/KBLI shapes, future start dates). The rows stay loaded.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import dagster as dg
+import great_expectations.expectations as gxe
+
+from assets.staging import COLUMNS, MAX_AGE, MIN_AGE, ROW_RULES, STAGED_SOURCES, UNIQUE_ROWS, Col
+from checks.gx import PERSONAL_DATA_COLUMNS, GreatExpectationsResource, SuiteOutcome, to_check_result
+from pipelines.partitions import snapshot_partitions
+from pipelines.resources import Warehouse
+
+STAGED_RULES_HOLD = "staged_rules_hold"
+SOURCE_CONVENTIONS = "source_conventions"
+IDENTITY_TRUST = "identity_trust"
+MART_SHAPE = "mart_shape"
+
+VILLAGE_REGEX = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$"
+KEY_REGEX = r"^[A-Za-z0-9][A-Za-z0-9./-]{0,29}$"  # the shape key_is_plausible() accepts (macros.sql)
+# Documented shapes (docs/reason-codes.md): warnings only, the contract sample and older extracts differ.
+NIK_REGEX = r"^[0-9]{16}$"
+KPJ_REGEX = r"^[0-9]{11}$"  # the participant card number printed on a BPJS Ketenagakerjaan card
+NPP_REGEX = r"^[A-Za-z0-9]{8}$"  # employer registration number
+NPWP_REGEX = r"^[0-9]([.\- ]?[0-9]){14,15}$"  # 15 or 16 digits once punctuation is removed
+KBLI_REGEX = r"^[0-9]{5}$"
+NIK_MOSTLY = 0.95  # a source may carry some invalid NIKs (they are linked by name); more is a warning
+
+Expectations = Callable[[date], list]  # the suite for one snapshot date
+
+
+@dataclass(frozen=True)
+class Suite:
+    """One GX suite run as one asset check on one table's snapshot rows."""
+
+    asset: tuple[str, ...]
+    name: str
+    table: str
+    expectations: Expectations
+    blocking: bool
+    description: str
+    # extra batches: (SQL predicate added to the snapshot filter, expectations); e.g. orphans of a reference
+    extra: tuple[tuple[str, Expectations], ...] = ()
+    sensitive: frozenset[str] = PERSONAL_DATA_COLUMNS
+
+
+def snapshot_filter(snapshot_date: date) -> str:
+    return f"snapshot_date = DATE '{snapshot_date.isoformat()}'"
+
+
+def _years_before(d: date, years: int) -> date:
+    return d.replace(year=d.year - years) if not (d.month == 2 and d.day == 29) else date(d.year - years, 2, 28)
+
+
+def _rule_expectations(col: Col, d: date) -> list:
+    """The expectations that restate one column's quarantine rules over the loaded rows."""
+    c, out = col.name, []
+    if col.required:
+        out.append(gxe.ExpectColumnValuesToNotBeNull(column=c))
+    if col.unique:
+        out.append(gxe.ExpectColumnValuesToBeUnique(column=c))
+    if col.kind == "choice":
+        out.append(gxe.ExpectColumnValuesToBeInSet(column=c, value_set=list(col.values)))
+    elif col.kind == "sex":
+        out.append(gxe.ExpectColumnValuesToBeInSet(column=c, value_set=["L", "P"]))
+    elif col.kind in ("money", "count"):
+        out.append(gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0))
+    elif col.kind == "village":
+        out.append(gxe.ExpectColumnValuesToMatchRegex(column=c, regex=VILLAGE_REGEX))
+    elif col.kind == "key":
+        out.append(gxe.ExpectColumnValuesToMatchRegex(column=c, regex=KEY_REGEX))
+    elif col.kind == "programs":
+        one = "(" + "|".join(col.values) + ")"
+        out.append(gxe.ExpectColumnValuesToMatchRegex(column=c, regex=f"^{one}(,{one})*$"))
+    elif col.kind == "birth_date":
+        # age MIN_AGE..MAX_AGE at the snapshot date, as in staging's implausible_<column>
+        out.append(gxe.ExpectColumnValuesToBeBetween(
+            column=c, min_value=_years_before(d, MAX_AGE + 1) + timedelta(days=1), max_value=_years_before(d, MIN_AGE)))
+    return out
+
+
+def _row_rule_expectations(source: str) -> list:
+    out = []  # ROW_RULES are `{a} < {b}` comparisons, restated as A >= B
+    for condition, _ in ROW_RULES.get(source, ()):
+        a, b = (part.strip().strip("{}") for part in condition.split("<"))
+        out.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=a, column_B=b, or_equal=True,
+                                                                ignore_row_if="either_value_is_missing"))
+    if source in UNIQUE_ROWS:
+        out.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(UNIQUE_ROWS[source])))
+    return out
+
+
+SNAPSHOT_DATE = "DATE '{date}'"  # filled in per partition by run_suite
+
+
+def _staged_rules(source: str) -> Suite:
+    cols = COLUMNS[source]
+    references = tuple(
+        (f"{col.name} NOT IN ({col.references.replace('$snapshot_date', SNAPSHOT_DATE)})",
+         lambda d, c=col.name: [gxe.ExpectColumnValuesToBeNull(column=c)])
+        for col in cols if col.references)
+    return Suite(
+        asset=("staging", source), name=STAGED_RULES_HOLD, table=f"staging.{source}", blocking=True,
+        expectations=lambda d: [e for col in cols for e in _rule_expectations(col, d)] + _row_rule_expectations(source),
+        extra=references,
+        description=(
+            "ERROR, blocking. Every loaded row obeys the rules that send rows to quarantine (required, unique, allowed "
+            "values, amounts >= 0, village codes, key shapes, programs of the segment, age 15-90, periods, and the "
+            "employer/project/occupation each row points to). A failure means staging let a bad row through: the "
+            "assets after this one are not materialised."),
+    )
+
+
+def _conventions(source: str) -> Suite | None:
+    names = {col.name for col in COLUMNS[source]}
+    warn = []
+    if "nik" in names:
+        warn.append(gxe.ExpectColumnValuesToMatchRegex(column="nik", regex=NIK_REGEX, mostly=NIK_MOSTLY))
+    if "kpj" in names:
+        warn.append(gxe.ExpectColumnValuesToMatchRegex(column="kpj", regex=KPJ_REGEX))
+    if source == "employers":
+        warn += [gxe.ExpectColumnValuesToMatchRegex(column="npp", regex=NPP_REGEX),
+                 gxe.ExpectColumnValuesToMatchRegex(column="npwp", regex=NPWP_REGEX),
+                 gxe.ExpectColumnValuesToMatchRegex(column="kbli", regex=KBLI_REGEX)]
+    extra = ()
+    if source == "jakon_projects":
+        # a contractor need not be a PU employer of this city; a number that matches none is worth a look
+        extra = (("npp IS NOT NULL AND npp NOT IN (SELECT npp FROM staging.employers WHERE snapshot_date = DATE '{date}')",
+                  lambda d: [gxe.ExpectColumnValuesToBeNull(column="npp")]),)
+    if not warn and not extra:
+        return None
+    return Suite(
+        asset=("staging", source), name=SOURCE_CONVENTIONS, table=f"staging.{source}", blocking=False,
+        expectations=lambda d: list(warn), extra=extra,
+        description=(
+            "WARN, not blocking. Shapes the contract asks for that do not change who is covered: NIK of 16 digits "
+            f"(warns above {100 - NIK_MOSTLY * 100:.0f}% without one; such rows are linked by name, birth date and "
+            "place), KPJ of 11 digits, NPP of 8 letters/digits, NPWP of 15-16 digits, KBLI of 5 digits, a project's "
+            "contractor NPP among the employers. The rows stay loaded; tell the sender."),
+    )
+
+
+IDENTITY_SUITE = Suite(
+    asset=("staging", "registrations"), name=IDENTITY_TRUST, table="staging.registrations", blocking=False,
+    expectations=lambda d: [
+        gxe.ExpectColumnValuesToBeInSet(column="nik_valid", value_set=[True], mostly=NIK_MOSTLY),
+        gxe.ExpectColumnValuesToBeInSet(column="nik_agrees", value_set=[True], mostly=0.9),
+        # a start after the snapshot date is "not active yet", not an error; many of them are worth a look
+        gxe.ExpectColumnValuesToBeBetween(column="start_date", max_value=d, mostly=0.99),
+    ],
+    description=(
+        "WARN, not blocking. How far the registrations can be trusted for identity: a structurally valid NIK "
+        "(16 digits, existing province, real DDMMYY, +40 for women), a NIK whose birth digits agree with "
+        "tanggal_lahir and jenis_kelamin, and start dates not after the snapshot (those are counted as not active "
+        "yet). Disagreement lowers trust in a NIK match; it never quarantines a row."),
+)
+
+
+def _mart(table: str, expectations: Expectations, what: str) -> Suite:
+    return Suite(asset=tuple(table.split(".")), name=MART_SHAPE, table=table, blocking=True, expectations=expectations,
+                 description=f"ERROR, blocking: {what} A failure stops analytics.duckdb from being published.")
+
+
+MART_SUITES = [
+    _mart("marts.workers", lambda d: [
+        gxe.ExpectColumnValuesToNotBeNull(column="person_id"), gxe.ExpectColumnValuesToBeUnique(column="person_id"),
+        gxe.ExpectColumnValuesToNotBeNull(column="is_active"),
+        gxe.ExpectColumnValuesToBeInSet(column="region_level", value_set=["village", "district"]),
+        gxe.ExpectColumnValuesToBeInSet(column="sex", value_set=["L", "P"]),
+        gxe.ExpectColumnValuesToBeBetween(column="birth_year", min_value=d.year - MAX_AGE - 1, max_value=d.year - MIN_AGE),
+    ], "one row per person, each active or not, with a known region level, sex and a plausible birth year."),
+    _mart("marts.coverage_by_region", lambda d: [
+        gxe.ExpectColumnValuesToBeInSet(column="level", value_set=["city", "district", "village"]),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["level", "region_code"]),
+        gxe.ExpectColumnValuesToBeBetween(column="eligible_workforce", min_value=0),
+        gxe.ExpectColumnValuesToBeBetween(column="covered_workers", min_value=0),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="covered_workers", column_B="covered_pu", or_equal=True),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="covered_workers", column_B="covered_bpu", or_equal=True),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="covered_workers", column_B="covered_jakon", or_equal=True),
+    ], "one row per level and region; counts >= 0; no segment covers more people than the region."),
+    _mart("marts.coverage_by_segment", lambda d: [
+        gxe.ExpectColumnValuesToBeInSet(column="segment", value_set=["PU", "BPU", "JAKON"]),
+        gxe.ExpectColumnValuesToBeUnique(column="segment"),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="registrations", column_B="active_registrations", or_equal=True),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="active_registrations", column_B="active_workers", or_equal=True),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="active_workers", column_B="exclusive_workers", or_equal=True),
+    ], "one row per segment; registrations >= active registrations >= active workers >= exclusive workers."),
+    _mart("marts.segment_overlap", lambda d: [
+        gxe.ExpectColumnValuesToBeUnique(column="segments"),
+        gxe.ExpectColumnValuesToMatchRegex(column="segments", regex=r"^(BPU|JAKON|PU)(\+(BPU|JAKON|PU))*$"),
+        gxe.ExpectColumnValuesToBeBetween(column="workers", min_value=1),
+    ], "one row per combination of segments, each with at least one worker."),
+    _mart("marts.data_quality", lambda d: [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["source", "reason"]),
+        gxe.ExpectColumnValuesToBeBetween(column="rows_received", min_value=0),
+        gxe.ExpectColumnValuesToBeBetween(column="rows_quarantined", min_value=0),
+        gxe.ExpectColumnValuesToMatchRegex(column="reason", regex=r"^(ok|[a-z_]+(\+[a-z_]+)*)$"),
+    ], "one row per source and reason combination, counts >= 0."),
+]
+
+
+def run_suite(gx: GreatExpectationsResource, warehouse: Warehouse, suite: Suite, snapshot_date: date) -> SuiteOutcome:
+    """Validate a suite (and its extra batches) on one snapshot's rows; one outcome for all of them."""
+    where = snapshot_filter(snapshot_date)
+    database = str(warehouse.pipeline_db)
+    outcome = gx.validate(database, suite.table, suite.expectations(snapshot_date), where=where,
+                          suite_name=f"{suite.table}.{suite.name}")
+    results = list(outcome.results)
+    for predicate, expectations in suite.extra:
+        more = gx.validate(database, suite.table, expectations(snapshot_date),
+                           where=f"{where} AND {predicate.format(date=snapshot_date.isoformat())}")
+        results += more.results
+    return SuiteOutcome(outcome.suite_name, outcome.table, where, tuple(results))
+
+
+def suite_check(suite: Suite) -> dg.AssetChecksDefinition:
+    asset_key = dg.AssetKey(list(suite.asset))
+
+    @dg.asset_check(asset=asset_key, name=suite.name, description=suite.description, blocking=suite.blocking,
+                    partitions_def=snapshot_partitions, pool="pipeline_db")
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse,
+               gx: GreatExpectationsResource) -> dg.AssetCheckResult:
+        outcome = run_suite(gx, warehouse, suite, date.fromisoformat(context.partition_key))
+        severity = dg.AssetCheckSeverity.ERROR if suite.blocking else dg.AssetCheckSeverity.WARN
+        return to_check_result(outcome, asset_key=asset_key, check_name=suite.name, blocking_severity=severity,
+                               sensitive_columns=suite.sensitive)
+
+    return _check
+
+
+STAGED_SUITES = [_staged_rules(s.name) for s in STAGED_SOURCES] + \
+    [c for c in (_conventions(s.name) for s in STAGED_SOURCES) if c] + [IDENTITY_SUITE]
+ALL_SUITES: Sequence[Suite] = [*STAGED_SUITES, *MART_SUITES]
+suite_checks = [suite_check(s) for s in ALL_SUITES]
