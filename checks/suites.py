@@ -17,12 +17,23 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import dagster as dg
-import great_expectations.expectations as gxe
 
 from assets.staging import COLUMNS, MAX_AGE, MIN_AGE, ROW_RULES, STAGED_SOURCES, UNIQUE_ROWS, Col
 from checks.gx import PERSONAL_DATA_COLUMNS, GreatExpectationsResource, SuiteOutcome, to_check_result
 from pipelines.partitions import snapshot_partitions
 from pipelines.resources import Warehouse
+
+class _LazyExpectations:
+    """Great Expectations takes seconds to import: the Definitions (and the UI) load without it,
+    and the expectation classes are looked up when a suite is built, inside a check run."""
+
+    def __getattr__(self, name: str):
+        import great_expectations.expectations as expectations
+
+        return getattr(expectations, name)
+
+
+gxe = _LazyExpectations()
 
 STAGED_RULES_HOLD = "staged_rules_hold"
 SOURCE_CONVENTIONS = "source_conventions"
@@ -126,25 +137,22 @@ def _staged_rules(source: str) -> Suite:
 
 def _conventions(source: str) -> Suite | None:
     names = {col.name for col in COLUMNS[source]}
-    warn = []
-    if "nik" in names:
-        warn.append(gxe.ExpectColumnValuesToMatchRegex(column="nik", regex=NIK_REGEX, mostly=NIK_MOSTLY))
-    if "kpj" in names:
-        warn.append(gxe.ExpectColumnValuesToMatchRegex(column="kpj", regex=KPJ_REGEX))
+    # (column, regex, mostly) per convention; the expectations are built when the check runs
+    shapes = [("nik", NIK_REGEX, NIK_MOSTLY)] if "nik" in names else []
+    shapes += [("kpj", KPJ_REGEX, 1.0)] if "kpj" in names else []
     if source == "employers":
-        warn += [gxe.ExpectColumnValuesToMatchRegex(column="npp", regex=NPP_REGEX),
-                 gxe.ExpectColumnValuesToMatchRegex(column="npwp", regex=NPWP_REGEX),
-                 gxe.ExpectColumnValuesToMatchRegex(column="kbli", regex=KBLI_REGEX)]
+        shapes += [("npp", NPP_REGEX, 1.0), ("npwp", NPWP_REGEX, 1.0), ("kbli", KBLI_REGEX, 1.0)]
     extra = ()
     if source == "jakon_projects":
         # a contractor need not be a PU employer of this city; a number that matches none is worth a look
         extra = (("npp IS NOT NULL AND npp NOT IN (SELECT npp FROM staging.employers WHERE snapshot_date = DATE '{date}')",
                   lambda d: [gxe.ExpectColumnValuesToBeNull(column="npp")]),)
-    if not warn and not extra:
+    if not shapes and not extra:
         return None
     return Suite(
         asset=("staging", source), name=SOURCE_CONVENTIONS, table=f"staging.{source}", blocking=False,
-        expectations=lambda d: list(warn), extra=extra,
+        expectations=lambda d: [gxe.ExpectColumnValuesToMatchRegex(column=c, regex=r, mostly=m) for c, r, m in shapes],
+        extra=extra,
         description=(
             "WARN, not blocking. Shapes the contract asks for that do not change who is covered: NIK of 16 digits "
             f"(warns above {100 - NIK_MOSTLY * 100:.0f}% without one; such rows are linked by name, birth date and "
