@@ -13,7 +13,7 @@ from warehouse.db import first, preview, replace_rows, transaction
 
 WORKERS_SQL = """
 WITH reg AS (
-    SELECT r.*, l.person_id
+    SELECT r.*, l.person_id, l.person_nik
     FROM staging.registrations r
     JOIN identity.record_links l USING (snapshot_date, source, source_row)
     WHERE r.snapshot_date = $snapshot_date
@@ -28,7 +28,7 @@ per_person AS (
                arg_max(domicile_village, (start_date, source, source_row)) FILTER (WHERE is_active AND domicile_village IS NOT NULL),
                CASE WHEN NOT bool_or(is_active) THEN
                    arg_max(domicile_village, (start_date, source, source_row)) FILTER (WHERE domicile_village IS NOT NULL) END,
-               arg_max(nik_district(nik), (start_date, source, source_row)) FILTER (WHERE nik_valid)
+               nik_district(any_value(person_nik))  -- the person's own NIK, not a mistyped copy on one form
            ) AS region_code,
            mode(jenis_kelamin) AS sex,
            mode(year(tanggal_lahir)) AS birth_year,

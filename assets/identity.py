@@ -11,6 +11,8 @@ from pipelines.resources import Warehouse
 from warehouse.db import replace_rows, transaction
 
 # Every loaded registration of the three segments, in one shape, with its activity at the snapshot date.
+REGISTRATION_COLUMNS = ("source, source_row, segment, record_key, kpj, nik, nama, tanggal_lahir, jenis_kelamin, "
+                        "domicile_village, start_date, is_active")
 REGISTRATIONS_SQL = """
 WITH unioned AS (
     SELECT snapshot_date, 'pu_workers' AS source, source_row, 'PU' AS segment, 'pu:' || kpj AS record_key,
@@ -73,29 +75,70 @@ def _replace(con, table: str, snapshot_date: date, sql: str) -> int:
         return replace_rows(con, table, snapshot_date, sql, {"snapshot_date": snapshot_date})
 
 
-@dg.asset(
-    key=["identity", "record_links"], group_name="identity", partitions_def=snapshot_partitions, pool="pipeline_db",
-    deps=[staging_registrations], kinds={"duckdb"},
-)
-def identity_record_links(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """Which registrations belong to the same person: one person_id per human, with how each link was made.
+REVIEW_DECISIONS = "review_decisions.csv"
 
-    Registrations sharing a valid NIK are one person (match_method `nik`); a registration linked to
-    no other is `single`.
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(["identity", "record_links"], group_name="identity", kinds={"duckdb"}, deps=[staging_registrations],
+                     description="Which registrations belong to the same person: one person_id per human, with how "
+                                 "each link was made (`nik`, `probabilistic`, `single`) and its match probability."),
+        dg.AssetSpec(["identity", "review_pairs"], group_name="identity", kinds={"duckdb"}, deps=[staging_registrations],
+                     description="Pairs of registrations the model is unsure about, with both records side by side "
+                                 "for a person to decide (pipeline database only: it shows names, NIKs and birth "
+                                 "dates). Decisions go to reference/review_decisions.csv and apply on every run."),
+        dg.AssetSpec(["identity", "nik_collisions"], group_name="identity", kinds={"duckdb"},
+                     deps=[staging_registrations],
+                     description="NIKs carried by records of more than one person: a NIK issued twice, or one "
+                                 "person's NIK mistyped into another's. Kept apart, listed for follow-up."),
+    ],
+    partitions_def=snapshot_partitions, pool="pipeline_db", can_subset=False,
+)
+def identity_record_links(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    """Who is who. Stage one joins registrations that carry the same trusted NIK (valid, agreeing with the record);
+    stage two (Splink) links the rest (NIK missing, malformed, mistyped or disagreeing) to everyone.
+    Reviewers' decisions in reference/review_decisions.csv override the model. See docs/identity.md.
     """
     snapshot_date = date.fromisoformat(context.partition_key)
+    options = linkage.Options(
+        method=warehouse.identity_method,
+        model_path=None if warehouse.linkage_model == "train" else warehouse.reference / warehouse.linkage_model,
+        decisions_path=warehouse.reference / REVIEW_DECISIONS,
+    )
     with warehouse.connect() as con:
         con.execute("CREATE OR REPLACE TEMP TABLE identity_input AS SELECT * FROM staging.registrations "
                     "WHERE snapshot_date = ?", [snapshot_date])
-        stats = linkage.resolve(con, "identity_input")
-        rows = _replace(con, "identity.record_links", snapshot_date, """
-            SELECT CAST($snapshot_date AS DATE) AS snapshot_date, source, source_row, person_id,
-                   match_method, match_probability FROM resolved""")
-        methods = dict(con.execute("SELECT match_method, count(*) FROM resolved GROUP BY ALL").fetchall())
-    return dg.MaterializeResult(metadata={
+        stats = linkage.resolve(con, "identity_input", options=options)
+        params = {"snapshot_date": snapshot_date}
+        with transaction(con):
+            rows = replace_rows(con, "identity.record_links", snapshot_date, """
+                SELECT CAST($snapshot_date AS DATE) AS snapshot_date, source, source_row, record_key, person_id,
+                       person_nik, match_method, match_probability FROM resolved""", params)
+            reviews = replace_rows(con, "identity.review_pairs", snapshot_date,
+                                   "SELECT CAST($snapshot_date AS DATE) AS snapshot_date, * FROM review_pairs", params)
+            collisions = replace_rows(con, "identity.nik_collisions", snapshot_date,
+                                      "SELECT CAST($snapshot_date AS DATE) AS snapshot_date, * FROM nik_collisions", params)
+        methods = dict(con.execute("SELECT match_method, count(*) FROM resolved GROUP BY ALL ORDER BY 1").fetchall())
+    link_metadata = {
         "dagster/row_count": rows, "registrations": stats["records"], "persons": stats["persons"],
-        **{f"links_{m}": n for m, n in methods.items()},
-    })
+        "identity_method": stats["method"], **{f"links_{m}": n for m, n in methods.items()},
+    }
+    if stats["method"] == "probabilistic":
+        link_metadata |= {
+            "model": stats["model"], "prior_two_records_match": stats["prior"],
+            "accept_at_probability": stats["accept"], "pairs_scored": stats["pairs_scored"],
+            "pairs_by_blocking_rule": dg.MetadataValue.json(stats["pairs_by_blocking_rule"]),
+            "links_accepted": stats["links_accepted"], "nik_collisions": collisions,
+            "review_pending": stats["review_pending"], "review_decisions_applied": stats["review_decided"],
+            "review_decisions_not_found": stats["review_decisions_not_found"],
+            "seconds": dg.MetadataValue.json(stats["seconds"]),
+            "model_parameters": dg.MetadataValue.md(stats["parameters"]),
+        }
+    yield dg.MaterializeResult(asset_key=["identity", "record_links"], metadata=link_metadata)
+    yield dg.MaterializeResult(asset_key=["identity", "review_pairs"], metadata={
+        "dagster/row_count": reviews, "pending": stats.get("review_pending", 0),
+        "decided": stats.get("review_decided", 0), "band": str(stats.get("review_band", ""))})
+    yield dg.MaterializeResult(asset_key=["identity", "nik_collisions"], metadata={"dagster/row_count": collisions})
 
 
 identity_assets = [staging_registrations, identity_record_links]

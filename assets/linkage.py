@@ -1,37 +1,749 @@
-"""Who is who: records of the three worker sources resolved to persons.
+"""Who is who: registrations of the three worker sources resolved to persons, in two stages.
 
-Stage one joins records that carry the same valid NIK. Every other record is, for now,
-a person of its own; the probabilistic stage (Splink) plugs in behind `resolve`.
+1. NIK. Registrations that carry the same trusted NIK are one person. Trusted: valid, agreeing with
+   the record's own birth date and sex (staging's nik_agrees) and, when other agreeing records carry
+   it too, with at least one of them bearing a name like this one (a slip can turn one person's NIK
+   into a namesake's born the same day).
+2. Probabilistic. Every pair of records that a blocking rule brings together and that stage one has
+   not already joined is scored by a Fellegi-Sunter model (Splink 5, on its own in-memory DuckDB fed
+   by Arrow): records without a trusted NIK against everyone, and NIK groups against each other, since
+   a mistyped NIK can still look valid. NIK, birth date and sex are one joint comparison.
+
+Clustering keeps one path to one NIK: NIK groups join each other only through a direct link; a record
+without a trusted NIK joins the group it matches best. Links are refused between records carrying the
+same NIK under clearly different names and birth dates (a NIK collision), and between two different
+NIKs each confirmed by other registrations. Reviewers' decisions (`reference/review_decisions.csv`,
+by record key) override the model on every run.
+
+The model's structure is code (`settings`, `BLOCKING_RULES`); its trained parameters and acceptance
+threshold are a versioned JSON file (`reference/linkage_model.json`). Only the prior (the chance that
+two random records are one person, which falls as the number of records grows) is set per run, from
+the NIK stage. docs/identity.md explains the choices and their measured effect.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from assets import names
+from warehouse.db import first
+
+# The input: one row per loaded registration (staging.registrations) with at least these columns.
+RECORD_COLUMNS = ("source", "source_row", "record_key", "nik", "nik_valid", "nik_agrees", "nama",
+                  "tanggal_lahir", "jenis_kelamin", "domicile_village")
+METHODS = ("probabilistic", "exact")
+MODEL_VERSION = 1
+
+ACCEPT = 0.5  # a pair at or above this probability is one person, unless the model file says otherwise
+REVIEW_HIGH = 0.99  # pairs from half the acceptance threshold up to this are listed for a person to review
+NIK_PAIR_RECALL = 0.88  # share of true same-person pairs that the NIK stage alone finds (sets the prior)
+DECISIONS = ("same", "different")
+
+# --- features --------------------------------------------------------------------------------------
+
+FEATURES_SQL = """
+SELECT row_number() OVER (ORDER BY record_key, source, source_row) AS unique_id,
+       source, source_row, record_key,
+       CASE WHEN regexp_full_match(nik, '[0-9]{{16}}') THEN nik END AS nik,
+       CASE WHEN regexp_full_match(nik, '[0-9]{{16}}') THEN substr(nik, 1, 6) || substr(nik, 13, 4) END AS nik_rest,
+       coalesce(nik_valid, false) AS nik_valid, coalesce(nik_agrees, false) AS nik_agrees,
+       nama, tanggal_lahir AS dob, strftime(tanggal_lahir, '%Y%m%d') AS dob_text,
+       year(tanggal_lahir) AS birth_year, strftime(tanggal_lahir, '%m%d') AS birth_md,
+       jenis_kelamin AS sex, domicile_village AS village, substr(domicile_village, 1, 8) AS district
+FROM {records}
 """
 
 
-import duckdb
+# A NIK is trusted when it agrees with the record's birth date and sex and, if other agreeing
+# records carry it, at least one of them bears a name like this one: a typo can turn one person's
+# NIK into another's born the same day. It is confirmed when another record with a like name carries it.
+TRUST_SQL = """
+WITH pairs AS (  -- records that share a NIK (one group at a time: few pairs)
+    SELECT a.unique_id, b.nik_agrees AS other_agrees,
+           a.name_key = b.name_key OR len(list_intersect(a.name_tokens, b.name_tokens)) > 0
+               OR jaro_winkler_similarity(a.name_key, b.name_key) >= 0.82 AS alike
+    FROM named a JOIN named b ON a.nik = b.nik AND a.unique_id <> b.unique_id
+),
+partners AS (
+    SELECT unique_id, count(*) FILTER (WHERE other_agrees) AS agreeing, count(*) FILTER (WHERE alike) AS alike,
+           count(*) FILTER (WHERE other_agrees AND alike) AS alike_agreeing
+    FROM pairs GROUP BY unique_id
+)
+SELECT n.*,
+       n.nik_agrees AND coalesce(p.agreeing = 0 OR p.alike_agreeing > 0, true) AS nik_trusted,
+       coalesce(p.alike > 0, false) AS nik_confirmed
+FROM named n LEFT JOIN partners p USING (unique_id)
+ORDER BY n.unique_id
+"""
 
-from warehouse.db import first
 
-# The input every method reads: one row per loaded registration (built by the identity asset).
-RECORD_COLUMNS = ("source", "source_row", "record_key", "nik", "nik_valid", "nik_agrees", "nama",
-                  "tanggal_lahir", "jenis_kelamin", "domicile_village")
+def features(con: duckdb.DuckDBPyConnection, records: str) -> pl.DataFrame:
+    """One row per record with the columns the model compares (names normalised by assets.names)."""
+    frame = pl.from_arrow(con.sql(FEATURES_SQL.format(records=records)).to_arrow_table())
+    con.register("named", names.add_name_columns(frame, "nama").to_arrow())
+    try:
+        return pl.from_arrow(con.sql(TRUST_SQL).to_arrow_table())
+    finally:
+        con.unregister("named")
 
 
-def resolve(con: duckdb.DuckDBPyConnection, records: str, *, method: str = "exact") -> dict:
-    """Create temp table `resolved(source, source_row, person_id, match_method, match_probability)`.
+# --- the model -------------------------------------------------------------------------------------
 
-    `person_id` is an internal anchor (it contains the NIK or the record key): it never leaves
-    the pipeline database; the published copy shows only its keyed pseudonym.
+SEX_OK = '("sex_l" IS NULL OR "sex_r" IS NULL OR "sex_l" = "sex_r")'
+# a digit slipped, day and month swapped, or a year off (give or take the leap day)
+DOB_CLOSE = ('(hamming("dob_text_l", "dob_text_r") <= 1'
+             ' OR (hamming("dob_text_l", "dob_text_r") = 2 AND damerau_levenshtein("dob_text_l", "dob_text_r") = 1)'
+             ' OR (year("dob_l") = year("dob_r") AND month("dob_l") = day("dob_r") AND day("dob_l") = month("dob_r"))'
+             ' OR abs(date_diff(\'day\', "dob_l", "dob_r")) BETWEEN 364 AND 366)')
+# a NIK a digit or a swap away from another may be it mistyped, unless both are confirmed by other records
+NIK_MAYBE_TYPO = 'NOT ("nik_confirmed_l" AND "nik_confirmed_r")'
+NIK_EDITS = 'hamming("nik_l", "nik_r")'  # digits that differ: a slip is 1, two swapped digits are 2
+# Two digits that differ apart from a swap are rarely a slip: namesakes born the same day in districts
+# 05 and 10 have NIKs that differ just so.
+NIK_SWAPPED = 'damerau_levenshtein("nik_l", "nik_r") = 1'
+SUBSET = '(list_has_all("name_tokens_l", "name_tokens_r") OR list_has_all("name_tokens_r", "name_tokens_l"))'
+
+
+def _level(sql: str, label: str, **extra) -> dict:
+    return {"sql_condition": sql, "label_for_charts": label, **extra}
+
+
+# The civil registry issues each NIK once: two different people share one about once in 10^8 pairs
+# (a NIK issued twice, or mistyped into another's). Estimated by random sampling, this u would count
+# the true duplicates the sample holds (as many as the prior), so it is fixed instead.
+NIK_U = {"u_probability": 1e-8, "fix_u_probability": True}
+U_FLOOR = 1e-8  # no level is rarer among different people than sharing a NIK
+# NIK, birth date and sex are one comparison: the NIK encodes the birth date and sex, so scoring
+# them as independent would count the same evidence twice. Each level is one joint outcome.
+# The m given here are where EM starts: what a record's usual slips make of a pair.
+IDENTITY = {
+    "output_column_name": "nik_birth",
+    "comparison_description": "NIK, birth date and sex together",
+    "comparison_levels": [
+        _level('("dob_l" IS NULL OR "dob_r" IS NULL) AND ("nik_l" IS NULL OR "nik_r" IS NULL)',
+               "no birth date and no NIK to compare", is_null_level=True),
+        _level(f'"nik_l" = "nik_r" AND "dob_l" = "dob_r" AND {SEX_OK}', "same NIK, same birth date",
+               m_probability=0.9, **NIK_U),
+        _level(f'{NIK_EDITS} = 1 AND {NIK_MAYBE_TYPO} AND "dob_l" = "dob_r" AND {SEX_OK}',
+               "NIK one digit apart, same birth date", m_probability=0.03),
+        _level(f'("nik_l" IS NULL OR "nik_r" IS NULL) AND "dob_l" = "dob_r" AND {SEX_OK}',
+               "same birth date, NIK missing or malformed", m_probability=0.03),
+        _level(f'"nik_l" = "nik_r" AND ({DOB_CLOSE} OR "dob_l" IS NULL OR "dob_r" IS NULL)',
+               "same NIK, birth date mistyped or missing", m_probability=0.02, **NIK_U),
+        _level(f'{NIK_EDITS} = 2 AND {NIK_SWAPPED} AND {NIK_MAYBE_TYPO} AND "dob_l" = "dob_r" AND {SEX_OK}',
+               "NIK with two neighbouring digits swapped, same birth date", m_probability=0.01),
+        _level(f'"dob_l" = "dob_r" AND {SEX_OK}', "same birth date, different NIKs", m_probability=0.001),
+        _level(f'{DOB_CLOSE} AND ("nik_l" IS NULL OR "nik_r" IS NULL OR ({NIK_EDITS} <= 1 AND {NIK_MAYBE_TYPO}) '
+               f'OR ({NIK_EDITS} = 2 AND {NIK_SWAPPED} AND {NIK_MAYBE_TYPO}))',
+               "birth date mistyped, NIK close or missing", m_probability=0.003),
+        # Weak where serials repeat (Indonesia: 0001 in every district), strong where they do not: weighted by
+        # the value's frequency. Its m is fixed by judgement: the region in a NIK is where its holder lives,
+        # so among different people this level goes with a shared domicile, and EM would read that as a match.
+        _level('"nik_rest_l" = "nik_rest_r"', "birth date differs or missing, NIK same but for its birth digits",
+               tf_adjustment_column="nik_rest", tf_adjustment_weight=1.0, m_probability=0.02, fix_m_probability=True),
+        _level(f'"dob_l" IS NULL OR "dob_r" IS NULL OR {DOB_CLOSE} OR "dob_l" = "dob_r"',
+               "birth date missing or close, NIK far", m_probability=0.001),
+        _level("ELSE", "all other", m_probability=0.001),
+    ],
+}
+
+NAME = {
+    "output_column_name": "name",
+    "comparison_description": "name without titles, degrees and weak prefixes (assets.names)",
+    "comparison_levels": [
+        _level('"name_key_l" IS NULL OR "name_key_r" IS NULL', "name missing", is_null_level=True),
+        _level('"name_key_l" = "name_key_r"', "same name", tf_adjustment_column="name_key", tf_adjustment_weight=1.0),
+        _level('"name_sorted_l" = "name_sorted_r" OR "name_joined_l" = "name_joined_r"', "same words, other order or spacing"),
+        _level('jaro_winkler_similarity("name_key_l", "name_key_r") >= 0.93 '
+               'OR jaro_winkler_similarity("name_sorted_l", "name_sorted_r") >= 0.93 '
+               'OR jaro_winkler_similarity("name_joined_l", "name_joined_r") >= 0.93', "one slip apart"),
+        _level(f'{SUBSET} AND least("name_words_l", "name_words_r") >= 2', "one name holds the other (2+ words)"),
+        _level(SUBSET, "one name holds the other (one word)"),
+        _level('"name_first_l" = "name_first_r" OR "name_last_l" = "name_last_r" '
+               'OR jaro_winkler_similarity("name_key_l", "name_key_r") >= 0.82', "partly alike"),
+        _level("ELSE", "different"),
+    ],
+}
+
+# La Ode, Wa Ode, La, Wa, Andi, Muhammad, Siti: weak evidence of their own, apart from the name.
+# Forms often drop them ("Muh. Rizal" is "Rizal" on the next form), which the synthetic training
+# data never does: that level's m is fixed from judgement rather than learnt (docs/identity.md).
+PREFIX = {
+    "output_column_name": "name_prefix",
+    "comparison_description": "weak leading words of the name (assets.names.WEAK_PREFIXES)",
+    "comparison_levels": [
+        _level('"name_key_l" IS NULL OR "name_key_r" IS NULL', "name missing", is_null_level=True),
+        _level('"name_prefix_l" = "name_prefix_r"', "same prefix"),
+        _level('"name_prefix_l" IS NULL AND "name_prefix_r" IS NULL', "no prefix on either"),
+        _level('"name_prefix_l" IS NULL OR "name_prefix_r" IS NULL', "prefix on one only",
+               m_probability=0.03, fix_m_probability=True),
+        _level("ELSE", "different prefixes"),
+    ],
+}
+
+DOMICILE = {
+    "output_column_name": "domicile",
+    "comparison_description": "village of domicile",
+    "comparison_levels": [
+        _level('"village_l" IS NULL OR "village_r" IS NULL', "domicile missing", is_null_level=True),
+        _level('"village_l" = "village_r"', "same village"),
+        _level('"district_l" = "district_r"', "same district"),
+        _level("ELSE", "different"),
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Records sharing the values of `columns` are compared (hashed to one integer: every rule is an
+    integer equi-join). A key shared by more than `cap` records identifies nobody at this scale and is
+    skipped (a placeholder NIK, a common name in a big village). `explode`: one key per name word."""
+
+    columns: tuple[str, ...]
+    cap: int
+    explode: bool = False
+
+
+# Candidate pairs. Pairs already joined by the NIK stage (same trusted NIK) are never scored again.
+# Where recall is won or lost: bench/bench_linkage.py measures each rule's pairs and pair recall.
+BLOCKING_RULES = {
+    "nik": Rule(("nik",), 50),  # NIK right, birth date or sex wrong; and collisions
+    "birth_first_name": Rule(("dob", "name_first"), 200),
+    "birth_last_name": Rule(("dob", "name_last"), 200),
+    "name_day_month_swapped": Rule(("name_key", "birth_year", "least(day(dob), month(dob))",
+                                    "greatest(day(dob), month(dob))"), 200),
+    "name_year_off": Rule(("name_key", "birth_md"), 4),  # year mistyped
+    "nik_head": Rule(("substr(nik, 1, 12)",), 3),  # serial mistyped
+    "nik_tail_name": Rule(("substr(nik, 7, 10)", "name_first"), 10),  # region mistyped
+    "nik_without_birth": Rule(("substr(nik, 1, 6)", "substr(nik, 13, 4)"), 10),  # birth date digits mistyped
+    "birth_village": Rule(("dob", "village"), 6),  # name spelt past recognition
+    "name_words": Rule(("name_sorted",), 6),  # birth date missing; words in another order
+    "first_last_name": Rule(("name_first", "name_last"), 6),
+    "village_name_word": Rule(("village", "name_word"), 6, explode=True),  # a word of the name, one village
+}
+
+
+def blocked_pairs_sql(table: str) -> str:
+    """Candidate pairs (rule, id_l, id_r) of `table`, each pair once, under the rule that found it first."""
+    def key(cols: tuple[str, ...]) -> str:
+        return f"CASE WHEN {' AND '.join(f'({c}) IS NOT NULL' for c in cols)} THEN hash({', '.join(cols)}) END"
+
+    ctes, joins = [], []
+    for i, rule in enumerate(BLOCKING_RULES.values()):
+        source = (f"(SELECT *, unnest(name_tokens) AS name_word FROM {table})" if rule.explode else table)
+        ctes.append(f"""k{i} AS MATERIALIZED (
+            SELECT unique_id, k FROM (SELECT DISTINCT unique_id, {key(rule.columns)} AS k FROM {source})
+            WHERE k IS NOT NULL QUALIFY count(*) OVER (PARTITION BY k) <= {rule.cap})""")
+        joins.append(f"SELECT {i} AS rule, l.unique_id AS id_l, r.unique_id AS id_r "
+                     f"FROM k{i} l JOIN k{i} r ON l.k = r.k AND l.unique_id < r.unique_id")
+    return f"""
+        WITH {', '.join(ctes)},
+        pairs AS (SELECT min(rule) AS rule, id_l, id_r FROM ({" UNION ALL ".join(joins)}) GROUP BY id_l, id_r)
+        SELECT p.rule, p.id_l, p.id_r FROM pairs p
+        JOIN {table} l ON l.unique_id = p.id_l JOIN {table} r ON r.unique_id = p.id_r
+        WHERE NOT (l.nik_trusted AND r.nik_trusted AND l.nik = r.nik)  -- joined by the NIK stage already
     """
-    if method != "exact":
-        raise ValueError(f"unknown identity method {method!r}; use 'exact'")
+
+
+def settings(prior: float = 1e-5) -> dict:
+    """The model's structure: its comparisons (parameters come from training; pairs from `blocked_pairs_sql`)."""
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "unique_id",
+        "probability_two_random_records_match": prior,
+        "comparisons": [IDENTITY, NAME, PREFIX, DOMICILE],
+        "blocking_rules_to_generate_predictions": [],
+        "retain_matching_columns": False,
+        "retain_intermediate_calculation_columns": False,
+        "additional_columns_to_retain": [],
+        "max_iterations": 40,
+        "em_convergence": 0.0001,
+    }
+
+
+SPLINK_COLUMNS = ("unique_id", "nik", "nik_rest", "nik_trusted", "nik_confirmed", "dob", "dob_text", "birth_year",
+                  "birth_md", "sex", "village", "district", "name_key", "name_prefix", "name_sorted", "name_joined",
+                  "name_tokens", "name_first", "name_last", "name_words")
+
+
+def _splink(frame: pl.DataFrame, model: dict):
+    """A Splink linker on its own in-memory DuckDB, fed by Arrow: no lock on or config clash with the
+    pipeline database."""
+    import splink
+    from splink import DuckDBAPI, Linker
+
+    logging.getLogger("splink").setLevel(logging.ERROR)  # its per-level training notes go to the metadata instead
+    con = duckdb.connect()
+    con.execute("SET lambda_syntax='ENABLE_SINGLE_ARROW'")  # Splink's SQL uses arrow lambdas
+    db_api = DuckDBAPI(con)
+    table = db_api.register(frame.select(SPLINK_COLUMNS).to_arrow(), table_name="records")
+    linker = Linker(table, model, log_level=None)
+    return linker, db_api, con, splink.__version__
+
+
+def _check_structure(model: dict) -> None:
+    """A model file trained for another structure would silently mis-score: refuse it."""
+    expected = settings()
+    got = [[lvl["sql_condition"] for lvl in c["comparison_levels"]] for c in model["comparisons"]]
+    want = [[lvl["sql_condition"] for lvl in c["comparison_levels"]] for c in expected["comparisons"]]
+    if got != want:
+        raise ValueError("the linkage model file was trained for other comparisons than assets/linkage.py defines; "
+                         "retrain it (`jamsostek evaluate --retrain`, see docs/identity.md)")
+
+
+def train(frame: pl.DataFrame, *, seed: int = 42, u_pairs: float = 2e6, em_pairs: float = 3e6) -> dict:
+    """Estimate the model's parameters without labels: u by random sampling, m by EM on two blockings.
+
+    Random pairs are assumed to be different people; on small data they hold true duplicates too
+    (about prior x m of them at each level), which would weaken the rarest, strongest levels to no
+    more than the prior: that share is taken back out of u. A level never seen in the sample gets
+    half a pair's worth of u.
+    """
+    linker, _, con, _ = _splink(frame, settings())
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            ["l.nik = r.nik AND l.nik_trusted AND r.nik_trusted"], recall=NIK_PAIR_RECALL)
+        linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
+        # m of the names and domicile from pairs born the same day; m of NIK and birth date from pairs named alike
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            "l.dob = r.dob", max_pairs=em_pairs, estimate_without_term_frequencies=True)
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            "l.name_key = r.name_key AND coalesce(l.name_prefix, '') = coalesce(r.name_prefix, '') AND l.village = r.village", max_pairs=em_pairs)
+        model = linker.misc.save_model_to_json()
+    finally:
+        con.close()
+    prior = model["probability_two_random_records_match"]
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            m, u = level.get("m_probability"), level.get("u_probability")
+            if level.get("is_null_level") or level.get("fix_u_probability"):
+                continue
+            if u is None:  # never seen among the sampled pairs: rarer than one in the sample
+                level["u_probability"] = 0.5 / u_pairs
+            elif m is not None:
+                level["u_probability"] = max(u - prior * m, U_FLOOR)
+    model.pop("linker_uid", None)
+    return model
+
+
+def save_model(model: dict, path: Path, *, trained_on: str, accept: float = ACCEPT, note: str = "") -> None:
+    """The model as Splink's JSON, with our own header: version, provenance and acceptance threshold."""
+    meta = {"version": MODEL_VERSION, "trained_on": trained_on, "trained": date.today().isoformat(),
+            "accept": accept, "note": note}
+    path.write_text(json.dumps({"jamsostek_model": meta, **model}, indent=2) + "\n", encoding="utf-8")
+
+
+def load_model(path: Path) -> tuple[dict, dict]:
+    """(Splink settings with trained parameters, our header)."""
+    model = json.loads(Path(path).read_text(encoding="utf-8"))
+    meta = model.pop("jamsostek_model", {})
+    if meta.get("version") != MODEL_VERSION:
+        raise ValueError(f"{path}: linkage model version {meta.get('version')}, expected {MODEL_VERSION}; retrain it")
+    _check_structure(model)
+    return model, meta
+
+
+def run_prior(frame: pl.DataFrame) -> float:
+    """Chance that two random records are one person, from this run's NIK groups (it falls as 1/N)."""
+    n = frame.height
+    sizes = frame.filter(pl.col("nik_trusted")).group_by("nik").len()["len"]
+    nik_pairs = float((sizes * (sizes - 1) / 2).sum()) if sizes.len() else 0.0
+    expected = max(nik_pairs / NIK_PAIR_RECALL, 1.0)
+    return min(expected / max(n * (n - 1) / 2, 1.0), 0.5)
+
+
+def parameters(model: dict) -> str:
+    """The model's match weights per comparison level, as markdown for the asset's metadata."""
+    lines = ["| comparison | level | m | u | weight (bits) |", "|---|---|---|---|---|"]
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            m, u = level.get("m_probability"), level.get("u_probability")
+            weight = f"{math.log2(m / u):+.1f}" if m and u else ""
+            lines.append(f"| {comparison['output_column_name']} | {level['label_for_charts']} | "
+                         f"{m if m is None else f'{m:.3g}'} | {u if u is None else f'{u:.3g}'} | {weight} |")
+    return "\n".join(lines)
+
+
+# --- resolution ------------------------------------------------------------------------------------
+
+@dataclass
+class Options:
+    """How `resolve` runs: the method, the model file and the reviewers' decisions."""
+
+    method: str = "probabilistic"
+    model_path: Path | None = None  # None: train on this run's records
+    decisions_path: Path | None = None
+    accept: float | None = None  # None: the model file's threshold (ACCEPT for a model trained on the run)
+    review_band: tuple[float, float] | None = None  # None: [accept / 2, REVIEW_HIGH)
+    keep_candidates: bool = False  # keep temp table link_candidates(rule, id_l, id_r): to measure blocking
+
+
+def resolve(con: duckdb.DuckDBPyConnection, records: str, *, method: str = "probabilistic",
+            options: Options | None = None) -> dict:
+    """Create temp tables `resolved` (per record: person_id, match_method, match_probability), `review_pairs`
+    (the uncertain band, with reviewers' decisions) and `nik_collisions` (NIKs carried by several persons).
+
+    `person_id` is an internal anchor (the person's smallest trusted NIK, else smallest record key): it
+    never leaves the pipeline database; the published copy shows only its keyed pseudonym.
+    """
+    options = options or Options(method=method)
+    if options.method not in METHODS:
+        raise ValueError(f"unknown identity method {options.method!r}; use one of {', '.join(METHODS)}")
+    if options.method == "exact":
+        return _resolve_exact(con, records)
+    return _resolve_probabilistic(con, records, options)
+
+
+REVIEW_SCHEMA = """record_key_1 VARCHAR, record_key_2 VARCHAR, match_probability DOUBLE, linked BOOLEAN,
+    decision VARCHAR, source_1 VARCHAR, source_row_1 BIGINT, nama_1 VARCHAR, tanggal_lahir_1 DATE, nik_1 VARCHAR,
+    domicile_1 VARCHAR, source_2 VARCHAR, source_row_2 BIGINT, nama_2 VARCHAR, tanggal_lahir_2 DATE, nik_2 VARCHAR,
+    domicile_2 VARCHAR"""
+COLLISION_SCHEMA = "nik VARCHAR, persons BIGINT, records BIGINT, person_ids VARCHAR[]"
+
+
+def _resolve_exact(con: duckdb.DuckDBPyConnection, records: str) -> dict:
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE resolved AS
         WITH anchored AS (
-            SELECT source, source_row,
-                   CASE WHEN nik_valid THEN 'nik:' || nik ELSE 'rec:' || record_key END AS person_id
+            SELECT source, source_row, record_key,
+                   CASE WHEN nik_valid THEN 'nik:' || nik ELSE 'rec:' || record_key END AS person_id,
+                   CASE WHEN nik_valid THEN nik END AS person_nik
             FROM {records}
         )
-        SELECT source, source_row, person_id,
+        SELECT source, source_row, record_key, person_id, person_nik,
                CASE WHEN count(*) OVER (PARTITION BY person_id) > 1 THEN 'nik' ELSE 'single' END AS match_method,
                CASE WHEN count(*) OVER (PARTITION BY person_id) > 1 THEN 1.0 END::DOUBLE AS match_probability
         FROM anchored
     """)
-    return dict(zip(("records", "persons"), first(con, "SELECT count(*), count(DISTINCT person_id) FROM resolved")))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE review_pairs ({REVIEW_SCHEMA})")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE nik_collisions ({COLLISION_SCHEMA})")
+    stats = dict(zip(("records", "persons"), first(con, "SELECT count(*), count(DISTINCT person_id) FROM resolved")))
+    return {**stats, "method": "exact"}
+
+
+def _to_temp(con: duckdb.DuckDBPyConnection, name: str, table) -> None:
+    """An Arrow table as a temp table of the pipeline connection."""
+    con.register(f"{name}_arrow", table)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+    finally:
+        con.unregister(f"{name}_arrow")
+
+
+def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options: Options) -> dict:
+    clock, seconds = time.perf_counter(), {}
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[step] = round(now - clock, 2)
+        clock = now
+
+    frame = features(con, records)
+    _to_temp(con, "link_features", frame.drop("name_tokens").to_arrow())
+    lap("features")
+    stats = {"records": frame.height, "method": "probabilistic", "seconds": seconds}
+    if options.model_path is not None:
+        if not Path(options.model_path).exists():
+            raise FileNotFoundError(f"linkage model {options.model_path} not found: restore it from the repository or "
+                                    "train one (`jamsostek evaluate --retrain`, docs/identity.md)")
+        model, meta = load_model(options.model_path)
+        stats["model"] = f"{options.model_path} ({meta.get('trained_on', '?')}, {meta.get('trained', '?')})"
+    else:
+        model, meta = train(frame), {}
+        stats["model"] = "trained on this run"
+        lap("training")
+    accept = options.accept if options.accept is not None else meta.get("accept", ACCEPT)
+    band = options.review_band or (accept / 2, max(REVIEW_HIGH, accept))
+    stats.update(accept=accept, review_band=band)
+    model["probability_two_random_records_match"] = stats["prior"] = run_prior(frame)
+    stats["parameters"] = parameters(model)
+
+    edges = pl.DataFrame(schema={"unique_id_l": pl.Int64, "unique_id_r": pl.Int64, "match_probability": pl.Float64})
+    stats["pairs_scored"], stats["pairs_by_blocking_rule"] = 0, {name: 0 for name in BLOCKING_RULES}
+    if frame.height > 1:
+        linker, db_api, splink_con, stats["splink_version"] = _splink(frame, model)
+        try:
+            splink_con.execute(f"CREATE TABLE blocked AS {blocked_pairs_sql('records')}")
+            by_rule = dict(splink_con.execute("SELECT rule, count(*) FROM blocked GROUP BY rule").fetchall())
+            stats["pairs_scored"] = sum(by_rule.values())
+            stats["pairs_by_blocking_rule"] = {name: by_rule.get(i, 0) for i, name in enumerate(BLOCKING_RULES)}
+            lap("blocking")
+            if options.keep_candidates:
+                _to_temp(con, "link_candidates", splink_con.sql("SELECT * FROM blocked").to_arrow_table())
+            # Splink scores exactly these pairs
+            splink_con.execute("CREATE VIEW blocked_ids AS SELECT rule::VARCHAR AS match_key, id_l AS join_key_l, "
+                               "id_r AS join_key_r FROM blocked")
+            linker.table_management.register_blocked_pairs_for_predict(
+                db_api.register("blocked_ids", table_name="blocked_ids"))
+            low = min(band[0], accept)
+            predictions = linker.inference.predict(threshold_match_probability=low, warning_mode="never")
+            edges = splink_con.sql(f"SELECT unique_id_l, unique_id_r, match_probability "
+                                   f"FROM {predictions.physical_name}").to_arrow_table()
+        finally:
+            splink_con.close()
+        lap("scoring")
+    _to_temp(con, "link_predictions", edges.to_arrow() if isinstance(edges, pl.DataFrame) else edges)
+    _load_decisions(con, options.decisions_path)
+    stats.update(cluster(con, accept))
+    lap("clustering")
+    stats.update(_review(con, band))
+    lap("review")
+    seconds["total"] = round(sum(seconds.values()), 2)
+    return stats
+
+
+def _load_decisions(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+    """The reviewers' decisions, naming records by record key (stable across snapshots, unlike row numbers)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE link_decisions (record_key_1 VARCHAR, record_key_2 VARCHAR, "
+                "decision VARCHAR, decided_by VARCHAR, decided_on VARCHAR, note VARCHAR)")
+    if path is None or not Path(path).exists():
+        return
+    con.execute("""INSERT INTO link_decisions
+                   SELECT trim(record_key_1), trim(record_key_2), lower(trim(decision)), decided_by, decided_on, note
+                   FROM read_csv(?, header = true, all_varchar = true,
+                                 columns = {'record_key_1': 'VARCHAR', 'record_key_2': 'VARCHAR', 'decision': 'VARCHAR',
+                                            'decided_by': 'VARCHAR', 'decided_on': 'VARCHAR', 'note': 'VARCHAR'})""",
+                [str(path)])
+    bad = first(con, f"""SELECT count(*), any_value(coalesce(decision, '(empty)')) FROM link_decisions
+                         WHERE decision IS NULL OR decision NOT IN {DECISIONS!r}
+                            OR record_key_1 IS NULL OR record_key_2 IS NULL""")
+    if bad[0]:
+        raise ValueError(f"{path}: {bad[0]} decision row(s) lack a record key or a decision of "
+                         f"{' or '.join(DECISIONS)} (e.g. {bad[1]!r}); fix the file and run again")
+
+
+CLUSTER_SQL = """
+-- reviewers' decisions between records (a JAKON key may name several identical rows), latest first
+CREATE OR REPLACE TEMP TABLE link_decided AS
+SELECT least(a.unique_id, b.unique_id) AS id_l, greatest(a.unique_id, b.unique_id) AS id_r,
+       arg_max(d.decision, coalesce(d.decided_on, '')) AS decision
+FROM link_decisions d
+JOIN link_features a ON a.record_key = d.record_key_1
+JOIN link_features b ON b.record_key = d.record_key_2
+WHERE a.unique_id <> b.unique_id
+GROUP BY ALL;
+
+-- accepted links: confident predictions, less NIK collisions and pairs a reviewer kept apart; plus "same"
+CREATE OR REPLACE TEMP TABLE link_edges AS
+WITH scored AS (
+    SELECT p.unique_id_l AS id_l, p.unique_id_r AS id_r, p.match_probability AS p,
+           -- one NIK carried by two clearly different people: birth dates and names disagree
+           l.nik = r.nik AND l.dob IS DISTINCT FROM r.dob
+               AND coalesce(damerau_levenshtein(l.dob_text, r.dob_text) > 1, true)
+               AND coalesce(abs(date_diff('day', l.dob, r.dob)) NOT BETWEEN 364 AND 366, true)
+               AND coalesce(jaro_winkler_similarity(l.name_key, r.name_key) < 0.82
+                            AND l.name_first <> r.name_first AND l.name_last <> r.name_last, true) AS collision,
+           -- two different NIKs, each confirmed by another registration of a like name: two people
+           l.nik_trusted AND r.nik_trusted AND l.nik_confirmed AND r.nik_confirmed AND l.nik <> r.nik AS two_niks
+    FROM link_predictions p
+    JOIN link_features l ON l.unique_id = p.unique_id_l
+    JOIN link_features r ON r.unique_id = p.unique_id_r
+)
+SELECT s.id_l, s.id_r, s.p FROM scored s
+ANTI JOIN link_decided d ON d.id_l = s.id_l AND d.id_r = s.id_r
+WHERE s.p >= $accept AND NOT s.collision AND NOT s.two_niks
+UNION ALL
+SELECT id_l, id_r, 1.0 FROM link_decided WHERE decision = 'same';
+
+-- groups: records sharing a trusted NIK are one group (stage one); every other record is its own
+CREATE OR REPLACE TEMP TABLE link_groups AS
+SELECT unique_id,
+       dense_rank() OVER (ORDER BY CASE WHEN nik_trusted THEN 'n' || nik ELSE 'r' || lpad(unique_id::VARCHAR, 12, '0') END) AS grp,
+       nik_trusted AS anchored
+FROM link_features
+"""
+
+GROUP_EDGES_SQL = """
+CREATE OR REPLACE TEMP TABLE link_group_edges AS
+WITH e AS (
+    SELECT gl.grp AS g1, gr.grp AS g2, gl.anchored AS a1, gr.anchored AS a2, e.p
+    FROM link_edges e JOIN link_groups gl ON gl.unique_id = e.id_l JOIN link_groups gr ON gr.unique_id = e.id_r
+    WHERE gl.grp <> gr.grp
+)
+SELECT g1 AS src, g2 AS dst, a1 AS src_anchored, a2 AS dst_anchored, max(p) AS p FROM e GROUP BY ALL
+UNION ALL
+SELECT g2, g1, a2, a1, max(p) FROM e GROUP BY ALL
+"""
+
+RESOLVED_SQL = """
+CREATE OR REPLACE TEMP TABLE resolved AS
+WITH rec AS (
+    SELECT f.*, g.grp, g.anchored, lb.label,
+           count(*) OVER (PARTITION BY g.grp) AS group_size,
+           count(*) OVER (PARTITION BY lb.label) AS person_size
+    FROM link_features f JOIN link_groups g USING (unique_id) JOIN link_labels lb USING (grp)
+),
+regions AS (  -- how many records carry each NIK region: a real district is shared by many, a slip's by few
+    SELECT substr(nik, 1, 6) AS region, count(*) AS region_records FROM link_features WHERE nik_valid GROUP BY ALL
+),
+niks AS (  -- each person's NIKs: trusted ones first, then by how many of their records carry them
+    SELECT label, nik, bool_or(nik_trusted) AS trusted, count(*) AS records FROM rec WHERE nik_valid GROUP BY ALL
+),
+person_nik AS (  -- the person's own NIK, not a slip on one form: for the region, and the anchor of person_id
+    SELECT n.label, arg_min(n.nik, (NOT n.trusted, -n.records, -r.region_records, n.nik)) AS nik,
+           bool_or(n.trusted) AS trusted
+    FROM niks n JOIN regions r ON r.region = substr(n.nik, 1, 6) GROUP BY n.label
+),
+anchor AS (  -- stable across snapshots: the person's own trusted NIK, else their smallest record key
+    SELECT rec.label, coalesce(CASE WHEN any_value(p.trusted) THEN 'nik:' || any_value(p.nik) END,
+                               'rec:' || min(rec.record_key)) AS person_id, any_value(p.nik) AS person_nik
+    FROM rec LEFT JOIN person_nik p USING (label) GROUP BY rec.label
+),
+best AS (  -- strongest accepted link from each record to another record of the same person
+    SELECT x.id, max(x.p) AS p FROM (
+        SELECT id_l AS id, id_r AS other, p FROM link_edges UNION ALL SELECT id_r, id_l, p FROM link_edges
+    ) x
+    JOIN rec a ON a.unique_id = x.id JOIN rec b ON b.unique_id = x.other
+    WHERE a.label = b.label GROUP BY x.id
+)
+SELECT rec.unique_id, rec.source, rec.source_row, rec.record_key, anchor.person_id, anchor.person_nik,
+       CASE WHEN person_size = 1 THEN 'single' WHEN anchored AND group_size > 1 THEN 'nik'
+            ELSE 'probabilistic' END AS match_method,
+       CASE WHEN person_size = 1 THEN NULL WHEN anchored AND group_size > 1 THEN 1.0
+            ELSE best.p END::DOUBLE AS match_probability
+FROM rec JOIN anchor USING (label) LEFT JOIN best ON best.id = rec.unique_id
+"""
+
+# Reviewer said "different" yet the pair still ended in one person through other links: cut the
+# links that tie the less anchored record of the pair to that person, then cluster again.
+CUT_SQL = """
+WITH broken AS (
+    SELECT CASE WHEN fr.nik_trusted AND NOT fl.nik_trusted THEN d.id_l
+                WHEN fl.nik_trusted AND NOT fr.nik_trusted THEN d.id_r
+                ELSE greatest(d.id_l, d.id_r) END AS loose, rl.person_id
+    FROM link_decided d
+    JOIN resolved rl ON rl.unique_id = d.id_l JOIN resolved rr ON rr.unique_id = d.id_r
+    JOIN link_features fl ON fl.unique_id = d.id_l JOIN link_features fr ON fr.unique_id = d.id_r
+    WHERE d.decision = 'different' AND rl.person_id = rr.person_id
+),
+cut AS (
+    SELECT e.id_l, e.id_r FROM link_edges e
+    JOIN broken b ON b.loose IN (e.id_l, e.id_r)
+    JOIN resolved o ON o.unique_id = CASE WHEN e.id_l = b.loose THEN e.id_r ELSE e.id_l END AND o.person_id = b.person_id
+)
+DELETE FROM link_edges e USING cut c WHERE e.id_l = c.id_l AND e.id_r = c.id_r
+"""
+
+
+def _components(con: duckdb.DuckDBPyConnection, nodes: str, edges: str, out: str) -> int:
+    """`out(node, label)`: connected components of an undirected graph, label = smallest node id.
+
+    Label propagation, one set-based query per step; the steps grow with the longest chain, not the data."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT DISTINCT node, node AS label FROM ({nodes})")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE link_cc_edges AS
+                    SELECT src, dst FROM ({edges}) UNION SELECT dst, src FROM ({edges})""")
+    steps = 0
+    while True:
+        steps += 1
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE link_cc_next AS
+                        SELECT o.node, least(o.label, coalesce(min(n.label), o.label)) AS label
+                        FROM {out} o
+                        LEFT JOIN link_cc_edges e ON e.src = o.node
+                        LEFT JOIN {out} n ON n.node = e.dst
+                        GROUP BY o.node, o.label""")
+        changed = first(con, f"SELECT count(*) FROM link_cc_next n JOIN {out} o USING (node) WHERE n.label <> o.label")[0]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM link_cc_next")
+        if not changed:
+            return steps
+
+
+def _label(con: duckdb.DuckDBPyConnection) -> int:
+    """`link_labels(grp, label)`: which person each group belongs to, from the accepted links.
+
+    NIK groups join each other only through a direct link (a mistyped NIK). A record without a
+    trusted NIK that links to NIK groups joins the one it matches best. Records that link to no NIK
+    group cluster with each other, and such a cluster follows its best link to a record that did
+    join a NIK group, if any: one path to one NIK, never a chain across two.
+    """
+    con.execute(GROUP_EDGES_SQL)
+    steps = _components(con, "SELECT grp AS node FROM link_groups WHERE anchored",
+                        "SELECT src, dst FROM link_group_edges WHERE src_anchored AND dst_anchored", "link_anchor_labels")
+    con.execute("""CREATE OR REPLACE TEMP TABLE link_attached AS
+                   SELECT e.src AS grp, arg_max(a.label, (e.p, -a.label)) AS label
+                   FROM link_group_edges e JOIN link_anchor_labels a ON a.node = e.dst
+                   WHERE NOT e.src_anchored AND e.dst_anchored GROUP BY e.src""")
+    steps += _components(con, """SELECT grp AS node FROM link_groups
+                                 WHERE NOT anchored AND grp NOT IN (SELECT grp FROM link_attached)""",
+                         """SELECT src, dst FROM link_group_edges
+                            WHERE NOT src_anchored AND NOT dst_anchored AND src NOT IN (SELECT grp FROM link_attached)
+                              AND dst NOT IN (SELECT grp FROM link_attached)""", "link_free_labels")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE link_labels AS
+        WITH free_joins AS (
+            SELECT f.label AS free_label, arg_max(a.label, (e.p, -a.label)) AS label
+            FROM link_free_labels f
+            JOIN link_group_edges e ON e.src = f.node
+            JOIN link_attached a ON a.grp = e.dst
+            GROUP BY f.label
+        )
+        SELECT node AS grp, label FROM link_anchor_labels
+        UNION ALL SELECT grp, label FROM link_attached
+        UNION ALL SELECT f.node, coalesce(j.label, f.label) FROM link_free_labels f
+                  LEFT JOIN free_joins j ON j.free_label = f.label
+    """)
+    return steps
+
+
+def cluster(con: duckdb.DuckDBPyConnection, accept: float) -> dict:
+    """`resolved`: one person per record, from the accepted links and the reviewers' decisions."""
+    for statement in [s for s in CLUSTER_SQL.split(";\n") if s.strip()]:
+        con.execute(statement, {"accept": accept} if "$accept" in statement else None)
+    steps, repairs = _label(con), 0
+    con.execute(RESOLVED_SQL)
+    while repairs < 5 and first(con, "SELECT count(*) FROM link_decided d JOIN resolved a ON a.unique_id = d.id_l "
+                                     "JOIN resolved b ON b.unique_id = d.id_r "
+                                     "WHERE d.decision = 'different' AND a.person_id = b.person_id")[0]:
+        con.execute(CUT_SQL)
+        steps, repairs = steps + _label(con), repairs + 1
+        con.execute(RESOLVED_SQL)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE nik_collisions AS
+        SELECT f.nik, count(DISTINCT r.person_id) AS persons, count(*) AS records,
+               list_sort(list(DISTINCT r.person_id)) AS person_ids
+        FROM link_features f JOIN resolved r USING (unique_id)
+        WHERE f.nik_valid GROUP BY f.nik HAVING count(DISTINCT r.person_id) > 1
+    """)
+    records, persons = first(con, "SELECT count(*), count(DISTINCT person_id) FROM resolved")
+    if records != first(con, "SELECT count(*) FROM link_features")[0]:
+        raise RuntimeError("identity resolution lost or duplicated records; this is a bug in assets/linkage.py")
+    return {"persons": persons, "cluster_steps": steps, "links_accepted": first(con, "SELECT count(*) FROM link_edges")[0]}
+
+
+def _review(con: duckdb.DuckDBPyConnection, band: tuple[float, float]) -> dict:
+    """`review_pairs`: pairs a person should look at, the uncertain band and every pair already decided."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE review_pairs ({REVIEW_SCHEMA})")
+    con.execute("""
+        INSERT INTO review_pairs
+        WITH pairs AS (
+            SELECT least(unique_id_l, unique_id_r) AS id_l, greatest(unique_id_l, unique_id_r) AS id_r, match_probability
+            FROM link_predictions WHERE match_probability >= $low AND match_probability < $high
+            UNION
+            SELECT d.id_l, d.id_r, p.match_probability FROM link_decided d
+            LEFT JOIN link_predictions p ON p.unique_id_l = d.id_l AND p.unique_id_r = d.id_r
+        )
+        SELECT l.record_key, r.record_key, pairs.match_probability, rl.person_id = rr.person_id, d.decision,
+               l.source, l.source_row, l.nama, l.dob, l.nik, l.village,
+               r.source, r.source_row, r.nama, r.dob, r.nik, r.village
+        FROM pairs
+        JOIN link_features l ON l.unique_id = pairs.id_l JOIN link_features r ON r.unique_id = pairs.id_r
+        JOIN resolved rl ON rl.unique_id = l.unique_id JOIN resolved rr ON rr.unique_id = r.unique_id
+        LEFT JOIN link_decided d ON d.id_l = pairs.id_l AND d.id_r = pairs.id_r
+        ORDER BY pairs.match_probability DESC NULLS LAST, l.record_key, r.record_key
+    """, {"low": band[0], "high": band[1]})
+    pending, decided = first(con, "SELECT count(*) FILTER (WHERE decision IS NULL), count(decision) FROM review_pairs")
+    stale = first(con, """SELECT count(*) FROM link_decisions d
+                          WHERE d.record_key_1 NOT IN (SELECT record_key FROM link_features)
+                             OR d.record_key_2 NOT IN (SELECT record_key FROM link_features)""")[0]
+    return {"review_pending": pending, "review_decided": decided, "review_decisions_not_found": stale}

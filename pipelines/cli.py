@@ -123,6 +123,19 @@ def main(argv: list[str] | None = None) -> int:
     show = sub.add_parser("summary", help="print the summary of a published snapshot")
     show.add_argument("--date", type=date.fromisoformat, required=True)
 
+    from pipelines import evaluate  # identity resolution against ground truth (docs/identity.md)
+    evaluate.add_arguments(sub.add_parser("evaluate", help="pairwise precision, recall and F1 of identity "
+                                          "resolution on the generator's sample, FEBRL 3 and FEBRL 4"))
+
+    series = sub.add_parser("series", help="write a monthly series of snapshots of one synthetic population "
+                                            "(for the trend and for backfills; docs/operations.md)")
+    series.add_argument("--landing", type=Path, default=None, help="landing zone (default $JAMSOSTEK_LANDING_DIR or data/landing)")
+    series.add_argument("--truth", type=Path, default=Path("data/truth"), help="ground truth of the newest snapshot")
+    series.add_argument("--end", type=date.fromisoformat, default=DEMO_DATE, help="newest snapshot (calibrated)")
+    series.add_argument("--months", type=int, default=12)
+    series.add_argument("--seed", type=int, default=42)
+    series.add_argument("--scale", type=float, default=1.0)
+
     args = parser.parse_args(argv)
     try:
         if args.command == "generate":
@@ -152,6 +165,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Analysts' copy: {warehouse.analytics_db}")
         elif args.command == "summary":
             print(summary(warehouse_from_env().analytics_db, args.date))
+        elif args.command == "evaluate":
+            evaluate.run(args)
+        elif args.command == "series":
+            from pipelines.series import generate_series
+            landing = args.landing or Path(os.environ.get("JAMSOSTEK_LANDING_DIR", "data/landing"))
+            written = generate_series(landing, args.truth, args.end, args.months, seed=args.seed, scale=args.scale)
+            print(f"{len(written)} monthly snapshots written to {landing}: {written[0]['snapshot_date']} to "
+                  f"{written[-1]['snapshot_date']}.")
     except RunFailed as exc:
         print(f"jamsostek {args.command}: the run did not succeed.\n{exc}", file=sys.stderr)
         return 1

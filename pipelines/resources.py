@@ -25,6 +25,10 @@ class Warehouse(dg.ConfigurableResource):
     reference_dir: str = str(PROJECT_DIR / "reference")
     area_code: str = "74.71"  # Kota Kendari: the area whose coverage rate is reported
     pseudonym_key: str  # secret: from JAMSOSTEK_PSEUDONYM_KEY; the demo passes DEMO_PSEUDONYM_KEY and says so
+    # Identity resolution (assets/linkage.py, docs/identity.md): "probabilistic" (NIK, then Splink), or
+    # "exact" (NIK only, kept for comparison). The model file lives in reference_dir; "train" fits one per run.
+    identity_method: str = "probabilistic"
+    linkage_model: str = "linkage_model.json"
 
     @property
     def landing(self) -> Path:
@@ -68,4 +72,5 @@ def warehouse_from_env() -> Warehouse:
         reference_dir=os.environ.get("JAMSOSTEK_REFERENCE_DIR", str(PROJECT_DIR / "reference")),
         area_code=os.environ.get("JAMSOSTEK_AREA_CODE", "74.71"),
         pseudonym_key=dg.EnvVar("JAMSOSTEK_PSEUDONYM_KEY"),
+        identity_method=os.environ.get("JAMSOSTEK_IDENTITY_METHOD", "probabilistic"),
     )

@@ -14,8 +14,8 @@ SAMPLE_DATE = date(2025, 6, 8)
 TEST_KEY = "test-secret-key"
 
 
-def make_warehouse(landing: Path, warehouse_dir: Path) -> Warehouse:
-    return Warehouse(landing_dir=str(landing), warehouse_dir=str(warehouse_dir), pseudonym_key=TEST_KEY)
+def make_warehouse(landing: Path, warehouse_dir: Path, **settings) -> Warehouse:
+    return Warehouse(landing_dir=str(landing), warehouse_dir=str(warehouse_dir), pseudonym_key=TEST_KEY, **settings)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,255 @@
+"""Identity resolution on a real pipeline database: the generator's small Kendari sample with a few
+people written in by hand, run through ingest, staging and identity with the shipped Splink model."""
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+
+from assets import linkage
+from pipelines.definitions import all_assets
+from pipelines.generator import generate
+from pipelines.resources import PROJECT_DIR, Warehouse
+from tests.conftest import SAMPLE_DATE, make_warehouse
+from warehouse.db import load_macros
+
+IDENTITY = [dg.AssetKey(["identity", n]) for n in ("record_links", "review_pairs", "nik_collisions")]
+DECISIONS_HEADER = "record_key_1,record_key_2,decision,decided_by,decided_on,note\n"
+
+# The fisherman of issue 4: a BPU participant and a worker with the right NIK, a construction worker
+# whose NIK has its birth digits mistyped, and a former employee with no NIK, named four ways.
+RIZAL_NIK = "7471011407830009"
+# Born the same day, same name, another district and NIK, confirmed by two registrations of his own.
+LOOKALIKE_NIK = "7471051407830001"
+# Wa Ode Nurhayati's NIK, also carried by Jumriah Lapodi (another name, another birth date).
+SHARED_NIK = "7471026707880007"
+
+PU = [  # kpj, nik, nama, tanggal_lahir, jenis_kelamin, kode_wilayah_domisili, status
+    ("T-PU-1", RIZAL_NIK, "MUHAMMAD RIZAL", "1983-07-14", "L", "74.71.01.1005", "aktif"),
+    ("T-PU-2", "", "H. Muhammad Rizal, S.E.", "14/07/1983", "L", "74.71.01.1005", "nonaktif"),
+    ("T-PU-3", LOOKALIKE_NIK, "Muhammad Rizal", "1983-07-14", "L", "74.71.05.1007", "aktif"),
+    ("T-PU-4", SHARED_NIK, "Wa Ode Nurhayati", "1988-07-27", "P", "74.71.02.1009", "aktif"),
+    ("T-PU-5", SHARED_NIK, "Jumriah Lapodi", "1990-03-15", "P", "74.71.03.1001", "aktif"),
+    ("T-PU-6", "", "Siti Aminah Pagala", "1985-08-12", "P", "74.71.01.1006", "aktif"),
+]
+BPU = [  # kpj, nik, nama, tanggal_lahir, jenis_kelamin, kode_wilayah
+    ("T-BPU-1", RIZAL_NIK, "Muh. Rizal", "1983-07-14", "L", "74.71.01.1005"),
+    ("T-BPU-2", LOOKALIKE_NIK, "MUH. RIZAL", "1983-07-14", "L", "74.71.05.1007"),
+    ("T-BPU-3", SHARED_NIK, "WA ODE NURHAYATI", "27-07-1988", "P", "74.71.02.1009"),
+    ("T-BPU-4", "", "Aminah Hasan", "1985-08-12", "P", "74.71.04.1003"),
+]
+JAKON = [  # nik, nama, tanggal_lahir, jenis_kelamin (on the first project of the sample)
+    ("7471011407880009", "MUHAMMAD RIZAL", "1983-07-14", "L"),
+    (SHARED_NIK, "JUMRIAH LAPODI", "1990-03-15", "P"),
+]
+
+
+RIZAL_ON_SITE, JUMRIAH_ON_SITE = ":MUHAMMAD RIZAL:1983-07-14", ":JUMRIAH LAPODI:1990-03-15"  # their JAKON keys end so
+
+
+def _append(path: Path, rows: list[dict]) -> None:
+    frame = pl.read_csv(path, infer_schema=False)
+    pl.concat([frame, pl.DataFrame(rows, schema={c: pl.String for c in frame.columns})]).write_csv(path)
+
+
+def _write_people(landing: Path) -> None:
+    folder = landing / SAMPLE_DATE.isoformat()
+    npp = pl.read_csv(folder / "employers.csv", infer_schema=False).filter(pl.col("status") == "aktif")["npp"][0]
+    project = pl.read_csv(folder / "jakon_projects.csv", infer_schema=False)["nomor_proyek"][0]
+    _append(folder / "pu_workers.csv", [
+        {"kpj": k, "nik": n or None, "nama": a, "tanggal_lahir": b, "jenis_kelamin": s, "npp": npp, "upah": "3000000",
+         "program": "JKK,JKM", "kode_wilayah_domisili": v, "tanggal_mulai": "2021-01-04",
+         "tanggal_berhenti": None if st == "aktif" else "2023-12-31", "status": st}
+        for k, n, a, b, s, v, st in PU])
+    _append(folder / "bpu_participants.csv", [
+        {"kpj": k, "nik": n or None, "nama": a, "tanggal_lahir": b, "jenis_kelamin": s, "pekerjaan": "Nelayan",
+         "penghasilan": "2000000", "program": "JKK,JKM", "kode_wilayah": v, "tanggal_daftar": "2024-01-01",
+         "iuran_dibayar_sampai": "2025-12-31", "status": "aktif"} for k, n, a, b, s, v in BPU])
+    _append(folder / "jakon_workers.csv", [
+        {"nomor_proyek": project, "nik": n, "nama": a, "tanggal_lahir": b, "jenis_kelamin": s,
+         "kode_wilayah_domisili": None} for n, a, b, s in JAKON])
+
+
+def configured(warehouse: Warehouse, **changes) -> Warehouse:
+    """A changed copy. Not model_copy(update=...): Dagster rebuilds a resource from the arguments it was
+    constructed with, so such changes never reach the assets."""
+    return Warehouse(**{**warehouse.model_dump(), **changes})
+
+
+def materialize(warehouse, selection) -> dg.ExecuteInProcessResult:
+    return dg.materialize(all_assets, selection=selection, partition_key=SAMPLE_DATE.isoformat(),
+                          resources={"warehouse": warehouse}, raise_on_error=False,
+                          run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
+
+
+def link_metadata(result) -> dict:
+    for event in result.get_asset_materialization_events():
+        if event.asset_key == dg.AssetKey(["identity", "record_links"]):
+            return {k: getattr(v, "value", v) for k, v in event.materialization.metadata.items()}
+    raise AssertionError("identity/record_links was not materialised")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """A sample with the hand-written people, staged once; identity runs on copies of its database."""
+    root = tmp_path_factory.mktemp("linkage")
+    generate(root / "landing", root / "truth", SAMPLE_DATE, seed=3, scale=0.05)
+    _write_people(root / "landing")
+    shutil.copytree(PROJECT_DIR / "reference", root / "reference")
+    (root / "reference" / "review_decisions.csv").write_text(DECISIONS_HEADER)
+    warehouse = configured(make_warehouse(root / "landing", root / "warehouse"), reference_dir=str(root / "reference"))
+    result = materialize(warehouse, dg.AssetSelection.assets(*IDENTITY).upstream())
+    assert result.success
+    return {"root": root, "warehouse": warehouse, "metadata": link_metadata(result)}
+
+
+def rerun(world, name: str, *, decisions: str = DECISIONS_HEADER, **settings):
+    """identity alone, again, on a copy of the staged database, with other decisions or settings."""
+    root = world["root"] / name
+    shutil.copytree(world["root"] / "warehouse", root / "warehouse")
+    shutil.copytree(world["root"] / "reference", root / "reference")
+    (root / "reference" / "review_decisions.csv").write_text(decisions)
+    warehouse = configured(world["warehouse"], warehouse_dir=str(root / "warehouse"),
+                           reference_dir=str(root / "reference"), **settings)
+    return warehouse, materialize(warehouse, dg.AssetSelection.assets(*IDENTITY))
+
+
+def links(warehouse) -> dict[str, tuple]:
+    """record_key -> (person_id, match_method, match_probability) for the hand-written records."""
+    with duckdb.connect(str(warehouse.pipeline_db), read_only=True) as con:
+        rows = con.execute("""SELECT record_key, person_id, match_method, match_probability FROM identity.record_links
+                              WHERE record_key LIKE '%:T-%' OR record_key LIKE 'jakon:%:MUHAMMAD RIZAL:1983-07-14'
+                                 OR record_key LIKE 'jakon:%:JUMRIAH LAPODI:1990-03-15'""").fetchall()
+    return {key: rest for key, *rest in rows}
+
+
+def jakon(name: str) -> str:
+    """A JAKON record's key (project, NIK, name and birth date: it has no KPJ)."""
+    return next(k for k in JAKON_KEYS if name in k)
+
+
+JAKON_KEYS: list[str] = []
+
+
+@pytest.fixture(scope="module")
+def linked(world):
+    got = links(world["warehouse"])
+    JAKON_KEYS[:] = [k for k in got if k.startswith("jakon:")]
+    return got
+
+
+def test_one_fisherman_however_his_forms_spell_him(linked):
+    rizal = ["bpu:T-BPU-1", "pu:T-PU-1", "pu:T-PU-2", jakon(RIZAL_ON_SITE)]
+    assert {linked[k][0] for k in rizal} == {f"nik:{RIZAL_NIK}"}
+    assert linked["pu:T-PU-1"][1:] == linked["bpu:T-BPU-1"][1:] == ["nik", 1.0]  # joined by their agreeing NIK
+    for key in ("pu:T-PU-2", jakon(RIZAL_ON_SITE)):  # no NIK; birth digits off: Splink
+        method, probability = linked[key][1:]
+        assert method == "probabilistic" and probability >= 0.9
+
+
+def test_a_namesake_born_the_same_day_stays_apart(linked):
+    assert linked["pu:T-PU-3"][0] == linked["bpu:T-BPU-2"][0] == f"nik:{LOOKALIKE_NIK}"
+    assert linked["pu:T-PU-3"][0] != linked["pu:T-PU-1"][0]
+
+
+def test_a_nik_carried_by_two_people_keeps_them_apart_and_is_listed(world, linked):
+    nurhayati = {linked[k][0] for k in ("pu:T-PU-4", "bpu:T-BPU-3")}
+    jumriah = {linked[k][0] for k in ("pu:T-PU-5", jakon(JUMRIAH_ON_SITE))}
+    assert len(nurhayati) == len(jumriah) == 1 and nurhayati != jumriah
+    assert nurhayati == {f"nik:{SHARED_NIK}"}  # the NIK belongs to the one whose birth date it encodes
+    with duckdb.connect(str(world["warehouse"].pipeline_db), read_only=True) as con:
+        listed = con.execute("SELECT persons, records FROM identity.nik_collisions WHERE nik = ?", [SHARED_NIK]).fetchall()
+    assert listed == [(2, 4)]
+
+
+def test_every_loaded_registration_has_one_person_and_the_metadata_explains_the_model(world):
+    with duckdb.connect(str(world["warehouse"].pipeline_db), read_only=True) as con:
+        loaded, linked_rows, methods = con.execute("""
+            SELECT (SELECT count(*) FROM staging.registrations), count(*), list(DISTINCT match_method ORDER BY match_method)
+            FROM identity.record_links""").fetchall()[0]
+        singles_with_probability = con.execute("SELECT count(*) FROM identity.record_links WHERE match_method = 'single' "
+                                                "AND match_probability IS NOT NULL").fetchall()[0][0]
+    assert loaded == linked_rows and methods == ["nik", "probabilistic", "single"] and singles_with_probability == 0
+    meta = world["metadata"]
+    assert meta["identity_method"] == "probabilistic" and meta["pairs_scored"] > 0
+    assert "linkage_model.json" in meta["model"] and "same NIK, same birth date" in meta["model_parameters"]
+    assert sum(meta["pairs_by_blocking_rule"].values()) == meta["pairs_scored"]
+
+
+def test_the_review_table_shows_both_records_side_by_side(world):
+    with duckdb.connect(str(world["warehouse"].pipeline_db), read_only=True) as con:
+        columns = [c for c, *_ in con.execute("DESCRIBE identity.review_pairs").fetchall()]
+        low, high = con.execute("SELECT min(match_probability), max(match_probability) FROM identity.review_pairs "
+                                "WHERE decision IS NULL").fetchall()[0]
+    assert {"record_key_1", "record_key_2", "nama_1", "nama_2", "nik_1", "tanggal_lahir_2", "linked", "decision"} <= set(columns)
+    assert low is None or (low >= 0.4 and high < 0.99)
+
+
+def test_reviewers_decisions_apply_on_the_next_run(world, linked):
+    decisions = DECISIONS_HEADER + "\n".join([
+        "pu:T-PU-6,bpu:T-BPU-4,same,reviewer A,2025-06-10,married name",  # the model cannot see it
+        f"{jakon(RIZAL_ON_SITE)},bpu:T-BPU-1,different,reviewer B,2025-06-10,checked the KTP",
+        "pu:NO-SUCH-KPJ,bpu:T-BPU-1,same,reviewer C,2025-01-01,record since withdrawn",
+    ]) + "\n"
+    assert linked["pu:T-PU-6"][0] != linked["bpu:T-BPU-4"][0]
+    warehouse, result = rerun(world, "decided", decisions=decisions)
+    assert result.success
+    after = links(warehouse)
+    assert after["pu:T-PU-6"][0] == after["bpu:T-BPU-4"][0] and after["pu:T-PU-6"][1:] == ["probabilistic", 1.0]
+    assert after[jakon(RIZAL_ON_SITE)][0] != after["bpu:T-BPU-1"][0]
+    assert after["pu:T-PU-1"][0] == after["bpu:T-BPU-1"][0] == after["pu:T-PU-2"][0]
+    meta = link_metadata(result)
+    assert (meta["review_decisions_applied"], meta["review_decisions_not_found"]) == (2, 1)
+    with duckdb.connect(str(warehouse.pipeline_db), read_only=True) as con:
+        shown = dict(con.execute("SELECT record_key_1 || '|' || record_key_2, decision FROM identity.review_pairs "
+                                 "WHERE decision IS NOT NULL").fetchall())
+    assert sorted(shown.values()) == ["different", "same"]
+
+
+def test_a_decision_file_a_person_cannot_have_meant_stops_the_run(world):
+    _, result = rerun(world, "bad", decisions=DECISIONS_HEADER + "pu:T-PU-1,bpu:T-BPU-1,maybe,x,2025-06-10,\n")
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "review_decisions.csv" in str(failure.step_failure_data.error) and "same or different" in str(
+        failure.step_failure_data.error)
+
+
+def test_person_ids_are_stable_from_run_to_run(world, linked):
+    warehouse, result = rerun(world, "again")
+    assert result.success
+    with duckdb.connect(str(warehouse.pipeline_db), read_only=True) as con:
+        again = con.execute("SELECT source, source_row, person_id FROM identity.record_links ORDER BY ALL").fetchall()
+    with duckdb.connect(str(world["warehouse"].pipeline_db), read_only=True) as con:
+        first = con.execute("SELECT source, source_row, person_id FROM identity.record_links ORDER BY ALL").fetchall()
+    assert again == first
+
+
+def test_a_new_registration_leaves_everyone_else_s_person_id_alone(world, tmp_path):
+    shutil.copy(world["warehouse"].pipeline_db, tmp_path / "p.duckdb")
+    model = Path(world["warehouse"].reference_dir) / "linkage_model.json"
+    with duckdb.connect(str(tmp_path / "p.duckdb")) as con:
+        load_macros(con)
+        con.execute(f"CREATE TEMP TABLE before AS SELECT * FROM staging.registrations WHERE snapshot_date = DATE '{SAMPLE_DATE}'")
+        linkage.resolve(con, "before", options=linkage.Options(model_path=model))
+        con.execute("CREATE TEMP TABLE first_ids AS SELECT source, source_row, person_id FROM resolved")
+        con.execute("""CREATE TEMP TABLE after AS SELECT * FROM before UNION ALL
+                       SELECT * REPLACE ('pu_workers' AS source, 999999 AS source_row, 'pu:T-NEW' AS record_key,
+                                         'Yohanis Palinggi' AS nama, NULL AS nik, false AS nik_valid, false AS nik_agrees)
+                       FROM before LIMIT 1""")
+        linkage.resolve(con, "after", options=linkage.Options(model_path=model))
+        changed = con.execute("SELECT count(*) FROM first_ids f JOIN resolved r USING (source, source_row) "
+                              "WHERE f.person_id <> r.person_id").fetchall()[0][0]
+    assert changed == 0
+
+
+def test_exact_matching_is_kept_for_comparison(world):
+    warehouse, result = rerun(world, "exact", identity_method="exact")
+    assert result.success and link_metadata(result)["identity_method"] == "exact"
+    exact = links(warehouse)
+    assert exact["pu:T-PU-1"][0] == exact["bpu:T-BPU-1"][0] == f"nik:{RIZAL_NIK}"
+    assert exact["pu:T-PU-2"][1] == "single" and exact[jakon(RIZAL_ON_SITE)][0] != f"nik:{RIZAL_NIK}"
+    # NIK alone merges Wa Ode Nurhayati with the woman who carries her NIK
+    assert exact["pu:T-PU-5"][0] == exact["pu:T-PU-4"][0]
