@@ -97,8 +97,9 @@ def _truth_comparison(truth_dir: Path, analytics_db: Path, snapshot_date: date) 
                                         "WHERE snapshot_date = ? AND level = 'city'", [snapshot_date])
     diff = covered - truth["covered_workers"]
     return (f"Against the sample's ground truth: eligible {eligible:,} (truth {truth['eligible_workforce']:,}), "
-            f"covered {covered:,} (truth {truth['covered_workers']:,}, difference {diff:+,}: people whose "
-            "registrations the identity step could not join).")
+            f"covered {covered:,} (truth {truth['covered_workers']:,}, difference {diff:+,} = "
+            f"{diff / truth['covered_workers']:+.2%}; more: one person's registrations left unjoined, "
+            "fewer: different people joined as one).")
 
 
 def main(argv: list[str] | None = None) -> int:
