@@ -347,6 +347,7 @@ def _raw_asset(source: Source) -> dg.AssetsDefinition:
 )
 def raw_civil_registry(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     snapshot_date = date.fromisoformat(context.partition_key)
+    snapshot_folder(warehouse, snapshot_date)  # a date without a landing folder is not a snapshot: write nothing
     path, cut_off = find_registry_file(warehouse.landing, snapshot_date)
     landing_file = read_landing_file(path, CIVIL_REGISTRY)
     with warehouse.connect() as con:

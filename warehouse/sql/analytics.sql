@@ -51,3 +51,40 @@ COMMENT ON COLUMN record_links.match_method IS 'nik (same valid NIK), probabilis
 COMMENT ON COLUMN record_links.match_probability IS 'Probability of the link that joined this row (1.0 for nik, NULL for single)';
 
 COMMENT ON TABLE snapshots IS 'Snapshots published in this file, with their civil-registry cut-off and how persons were pseudonymised.';
+
+COMMENT ON TABLE coverage_trend IS 'Where coverage is heading: one row per published snapshot, the city''s coverage and participants against the target for the snapshot''s year (reference targets, editable in reference/targets.csv), the annual growth achieved over the 12 months before it, and the growth still needed to reach the final target (99.5% by the end of 2045, RPJPN). Participants are covered workers: distinct persons living in the area with an active registration.';
+COMMENT ON COLUMN coverage_trend.snapshot_date IS 'Date of the extracts';
+COMMENT ON COLUMN coverage_trend.eligible_workforce IS 'Eligible workforce of the city (as in coverage_by_region)';
+COMMENT ON COLUMN coverage_trend.covered_workers IS 'Participants: distinct covered persons living in the city';
+COMMENT ON COLUMN coverage_trend.coverage_pct IS 'covered_workers / eligible_workforce x 100';
+COMMENT ON COLUMN coverage_trend.active_registrations IS 'Active registrations in all segments, wherever the person lives (one person may hold several): the count BPJS reports as active participation';
+COMMENT ON COLUMN coverage_trend.target_pct_this_year IS 'Coverage target for the snapshot''s calendar year: the target of that year, else linear between the target years around it; NULL before the first target year';
+COMMENT ON COLUMN coverage_trend.target_source IS 'Which target(s) target_pct_this_year comes from';
+COMMENT ON COLUMN coverage_trend.gap_pp IS 'coverage_pct - target_pct_this_year, in percentage points (negative: behind the target)';
+COMMENT ON COLUMN coverage_trend.growth_window_days IS 'Days between this snapshot and the earliest snapshot of the 12 months before it (at least 28) that the growth figures compare with; NULL when there is none';
+COMMENT ON COLUMN coverage_trend.covered_workers_growth_pct_per_year IS 'Growth of covered workers over growth_window_days, annualised, in %';
+COMMENT ON COLUMN coverage_trend.active_registrations_growth_pct_per_year IS 'Growth of active registrations over growth_window_days, annualised, in %';
+COMMENT ON COLUMN coverage_trend.coverage_pp_per_year IS 'Change of coverage_pct over growth_window_days, in percentage points a year';
+COMMENT ON COLUMN coverage_trend.participant_growth_target_pct IS 'BPJS Ketenagakerjaan''s push: growth of participants a year, in % (compare with covered_workers_growth_pct_per_year)';
+COMMENT ON COLUMN coverage_trend.final_target_year IS 'Year of the last coverage target (2045, RPJPN)';
+COMMENT ON COLUMN coverage_trend.final_target_pct IS 'Coverage to reach by the end of final_target_year (99.5)';
+COMMENT ON COLUMN coverage_trend.years_to_final_target IS 'Years from the snapshot to 31 December of final_target_year';
+COMMENT ON COLUMN coverage_trend.required_pp_per_year IS 'Percentage points of coverage to add each year from this snapshot to reach final_target_pct in time';
+COMMENT ON COLUMN coverage_trend.required_growth_pct_per_year IS 'Annual growth of covered workers needed from this snapshot to reach final_target_pct in time, if the eligible workforce stays the size it is';
+
+COMMENT ON TABLE coverage_vs_targets IS 'Every published snapshot against every coverage target in reference/targets.csv (RPJMN 2025 and 2029, RKP 2026, RPJPN 2045): the gap, and what it takes to close it by the end of the target year.';
+COMMENT ON COLUMN coverage_vs_targets.snapshot_date IS 'Date of the extracts';
+COMMENT ON COLUMN coverage_vs_targets.coverage_pct IS 'The city''s coverage at the snapshot (as in coverage_by_region)';
+COMMENT ON COLUMN coverage_vs_targets.target_year IS 'The target is due by 31 December of this year';
+COMMENT ON COLUMN coverage_vs_targets.target_pct IS 'Coverage target, %';
+COMMENT ON COLUMN coverage_vs_targets.source IS 'Plan that sets the target (RPJMN, RKP, RPJPN)';
+COMMENT ON COLUMN coverage_vs_targets.gap_pp IS 'coverage_pct - target_pct in percentage points (negative: behind)';
+COMMENT ON COLUMN coverage_vs_targets.met IS 'coverage_pct >= target_pct already at the snapshot';
+COMMENT ON COLUMN coverage_vs_targets.years_left IS 'Years from the snapshot to the end of target_year (negative once it has passed)';
+COMMENT ON COLUMN coverage_vs_targets.required_pp_per_year IS 'Percentage points a year needed from the snapshot to reach the target in time (NULL once the year has passed)';
+COMMENT ON COLUMN coverage_vs_targets.required_growth_pct_per_year IS 'Annual growth of covered workers needed to reach the target in time, at a constant eligible workforce (NULL once the year has passed)';
+
+COMMENT ON TABLE coverage_targets IS 'The targets as shipped in reference/targets.csv when this file was published: coverage_pct by the end of a year, and participant_growth_pct a year.';
+COMMENT ON COLUMN coverage_targets.indicator IS 'coverage_pct or participant_growth_pct';
+COMMENT ON COLUMN coverage_targets.year IS 'Year the coverage target is due (end of year); NULL for a yearly growth target';
+COMMENT ON COLUMN coverage_targets.value IS 'Target value, in %';

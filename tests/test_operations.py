@@ -1,0 +1,278 @@
+"""Operations as the pipeline's users meet them: the nightly schedule, the landing sensor, folders that are not
+there, one writer under the concurrency pool, and backfills of 30 snapshots through a real `dagster dev`."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import duckdb
+import pytest
+import yaml
+
+from pipelines.cli import RunFailed, run_snapshot
+from pipelines.definitions import defs, landing_sensor, nightly_snapshot
+from pipelines.partitions import TIMEZONE, landing_dates
+from pipelines.schedules import NIGHTLY_CRON
+from pipelines.sensors import PUBLISHED
+from tests.conftest import CONTRACT_SAMPLE, SAMPLE_DATE, make_warehouse
+from tests.dagster_dev import PROJECT, dagster_dev, lock_errors, step_intervals
+
+WITA = ZoneInfo(TIMEZONE)
+POOL = "pipeline_db"
+
+
+def landing_with(root: Path, dates: list[date]) -> Path:
+    """The contract sample delivered on each of `dates` (its registry files cover 2024-12-31 and 2025-06-30)."""
+    landing = root / "landing"
+    shutil.copytree(CONTRACT_SAMPLE / "civil_registry", landing / "civil_registry")
+    for d in dates:
+        shutil.copytree(CONTRACT_SAMPLE / SAMPLE_DATE.isoformat(), landing / d.isoformat())
+    return landing
+
+
+# --- the one-writer configuration --------------------------------------------------------------------------
+
+def test_dagster_yaml_limits_every_pool_to_one_op_at_a_time(tmp_path):
+    shutil.copy(PROJECT / "dagster.yaml", tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.global_op_concurrency_default_limit == 1
+        config = yaml.safe_load((PROJECT / "dagster.yaml").read_text())
+        assert config["concurrency"]["pools"] == {"default_limit": 1, "granularity": "op"}
+        # one run at a time: on SQLite storage two runs can both win a freed slot (docs/operations.md)
+        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+        assert instance.run_monitoring_enabled
+        assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] > 0
+        assert instance.run_retries_enabled and not instance.run_retries_retry_on_asset_or_op_failure
+
+
+def test_every_step_that_opens_the_pipeline_database_is_in_the_pool():
+    graph = defs.resolve_asset_graph()
+    job = defs.resolve_implicit_global_asset_job_def()
+    for key in graph.get_all_asset_keys():
+        assert graph.get(key).pools == {POOL}, key.to_user_string()
+    checks = [c for c in defs.asset_checks]
+    assert checks and all(c.node_def.pool == POOL for c in checks)
+    assert {node.definition.pool for node in job.graph.node_dict.values()} == {POOL}
+
+
+def test_runs_execute_in_one_process_unless_asked():
+    for job in (defs.resolve_job_def("snapshot_job"), defs.resolve_implicit_global_asset_job_def()):
+        assert job.executor_def.name == "in_process_unless_asked"
+        schema = job.executor_def.config_schema.as_field()
+        assert schema.default_value == {"in_process": {}}
+
+
+# --- the nightly schedule ---------------------------------------------------------------------------------
+
+def test_nightly_schedule_is_at_two_in_the_morning_wita():
+    schedule = defs.resolve_schedule_def("nightly_snapshot")
+    assert schedule.cron_schedule == NIGHTLY_CRON == "0 2 * * *"
+    assert schedule.execution_timezone == "Asia/Makassar"
+    assert schedule.job_name == "snapshot_job"
+
+
+def test_nightly_schedule_materialises_the_newest_delivered_snapshot(tmp_path):
+    landing = landing_with(tmp_path, [date(2025, 6, 1), date(2025, 6, 8), date(2025, 6, 10)])
+    warehouse = make_warehouse(landing, tmp_path / "warehouse")
+    # 02:00 WITA on 9 June is 18:00 UTC on 8 June: the 10 June folder is not due yet
+    at = datetime(2025, 6, 8, 18, 0, tzinfo=timezone.utc)
+    with dg.build_schedule_context(scheduled_execution_time=at, resources={"warehouse": warehouse}) as context:
+        request = nightly_snapshot(context)
+    assert isinstance(request, dg.RunRequest) and request.partition_key == "2025-06-08"
+    assert request.tags["jamsostek/trigger"] == "nightly_snapshot"
+    later = datetime(2025, 6, 11, 2, 0, tzinfo=WITA)
+    with dg.build_schedule_context(scheduled_execution_time=later, resources={"warehouse": warehouse}) as context:
+        assert nightly_snapshot(context).partition_key == "2025-06-10"
+
+
+def test_nightly_schedule_skips_when_nothing_was_delivered(tmp_path):
+    warehouse = make_warehouse(tmp_path / "empty", tmp_path / "warehouse")
+    at = datetime(2025, 6, 9, 2, 0, tzinfo=WITA)
+    with dg.build_schedule_context(scheduled_execution_time=at, resources={"warehouse": warehouse}) as context:
+        result = nightly_snapshot(context)
+    assert isinstance(result, dg.SkipReason) and "No landing folder" in result.skip_message
+
+
+# --- the landing sensor ----------------------------------------------------------------------------------
+
+def evaluate(warehouse, instance, cursor=None):
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources={"warehouse": warehouse}) as context:
+        result = landing_sensor(context)
+    return [r.partition_key for r in result.run_requests or []], result.cursor, result
+
+
+def test_sensor_requests_each_delivered_folder_once_and_only_folders(tmp_path):
+    landing = landing_with(tmp_path, [date(2025, 6, 8), date(2025, 1, 10)])
+    (landing / "2099-01-01").mkdir()  # dated in the future: waits
+    (landing / "notes").mkdir()  # not a snapshot folder
+    (landing / "2025-02-30").mkdir()  # not a date
+    warehouse = make_warehouse(landing, tmp_path / "warehouse")
+    with dg.DagsterInstance.ephemeral() as instance:
+        requested, cursor, _ = evaluate(warehouse, instance)
+        assert requested == ["2025-01-10", "2025-06-08"]  # oldest first
+        requested, cursor, result = evaluate(warehouse, instance, cursor)
+        assert requested == [] and "No new or changed landing folder" in result.skip_reason.skip_message
+
+        shutil.copytree(CONTRACT_SAMPLE / SAMPLE_DATE.isoformat(), landing / "2025-03-03")  # a new delivery
+        requested, cursor, _ = evaluate(warehouse, instance, cursor)
+        assert requested == ["2025-03-03"]
+
+        employers = landing / "2025-01-10" / "employers.csv"  # a re-delivered file
+        employers.write_text(employers.read_text() + "\n")
+        requested, cursor, _ = evaluate(warehouse, instance, cursor)
+        assert requested == ["2025-01-10"]
+
+
+def test_sensor_reruns_the_snapshots_a_newer_registry_file_applies_to(tmp_path):
+    landing = landing_with(tmp_path, [date(2025, 3, 1), date(2025, 4, 1), date(2025, 6, 8)])
+    warehouse = make_warehouse(landing, tmp_path / "warehouse")
+    with dg.DagsterInstance.ephemeral() as instance:
+        _, cursor, _ = evaluate(warehouse, instance)
+        registry = landing / "civil_registry"
+        shutil.copy(registry / "workforce_2024-12-31.csv", registry / "workforce_2025-03-31.csv")
+        requested, cursor, _ = evaluate(warehouse, instance, cursor)
+        assert requested == ["2025-04-01", "2025-06-08"]  # 1 March still uses 2024-12-31
+
+
+def test_sensor_switched_on_late_leaves_published_snapshots_alone(tmp_path):
+    landing = landing_with(tmp_path, [date(2025, 1, 10), date(2025, 6, 8)])
+    warehouse = make_warehouse(landing, tmp_path / "warehouse")
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.report_runless_asset_event(dg.AssetMaterialization(PUBLISHED, partition="2025-06-08"))
+        requested, cursor, _ = evaluate(warehouse, instance)
+        assert requested == ["2025-01-10"]
+        assert set(json.loads(cursor)) == {"2025-01-10", "2025-06-08"}
+
+
+def test_sensor_and_schedule_target_the_snapshot_job_with_a_run_key():
+    sensor = defs.resolve_sensor_def("landing_sensor")
+    assert sensor.job_name == "snapshot_job" and sensor.minimum_interval_seconds == 60
+
+
+# --- dates with no landing folder --------------------------------------------------------------------------
+
+def test_a_date_without_a_landing_folder_fails_by_name_and_writes_nothing(tmp_path):
+    """Only dates with a folder are snapshots: the sensor and the schedule never request another date; a
+    backfill or `jamsostek run` that asks for one fails at raw.* with the folder's name, and writes nothing."""
+    landing = landing_with(tmp_path, [SAMPLE_DATE])
+    warehouse = make_warehouse(landing, tmp_path / "warehouse")
+    run_snapshot(warehouse, SAMPLE_DATE)
+    with pytest.raises(RunFailed) as err:
+        run_snapshot(warehouse, date(2025, 6, 9))
+    assert f"{landing / '2025-06-09'}: no landing folder for snapshot 2025-06-09" in str(err.value)
+    with duckdb.connect(str(warehouse.pipeline_db), read_only=True) as con:
+        tables = con.execute("SELECT schema_name || '.' || table_name FROM duckdb_tables() "
+                             "WHERE 'snapshot_date' IN (SELECT column_name FROM duckdb_columns() c "
+                             "WHERE c.table_oid = duckdb_tables.table_oid)").fetchall()
+        written = {t: con.execute(f"SELECT count(*) FROM {t} WHERE snapshot_date = DATE '2025-06-09'").fetchall()[0][0]
+                   for (t,) in tables}
+    assert written and not any(written.values()), written
+    assert landing_dates(landing) == [SAMPLE_DATE]
+
+
+# --- backfills through `dagster dev`, as from the UI -----------------------------------------------------
+
+BACKFILL_DATES = [date(2025, 1, 1) + timedelta(days=i) for i in range(30)]
+ANALYST = """
+import sys, duckdb
+with duckdb.connect(sys.argv[1], read_only=True) as con:
+    print(con.execute("SELECT count(*) FROM snapshots").fetchall()[0][0])
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("backfill")
+    landing = landing_with(root, BACKFILL_DATES)
+    with dagster_dev(root, landing) as dev:
+        yield dev, root / "warehouse"
+
+
+def backfill_runs(dev, backfill_id: str) -> list[dg.DagsterRun]:
+    with dev.instance() as instance:
+        return instance.get_runs(filters=dg.RunsFilter(tags={"dagster/backfill": backfill_id}))
+
+
+def assert_one_writer_at_a_time(dev, run_ids):
+    with dev.instance() as instance:
+        assert lock_errors(instance, run_ids) == []
+        intervals = step_intervals(instance, run_ids)
+    assert intervals
+    for (start, end, run, step), (next_start, _, next_run, next_step) in zip(intervals, intervals[1:]):
+        assert end <= next_start, f"{run}/{step} still running when {next_run}/{next_step} started"
+    return intervals
+
+
+@pytest.mark.slow
+def test_backfill_of_30_snapshots_while_an_analyst_reads(server):
+    """30 snapshots backfilled from GraphQL (what the UI's Materialize dialog sends); an analyst keeps
+    analytics.duckdb open read-only and opens new connections throughout."""
+    dev, warehouse_dir = server
+    analytics = warehouse_dir / "analytics.duckdb"
+    started = time.monotonic()
+    backfill = dev.launch_backfill([d.isoformat() for d in BACKFILL_DATES])
+    held, seen, errors = None, [], []
+    deadline = started + 1800
+    while dev.backfill_status(backfill) == "REQUESTED":
+        assert time.monotonic() < deadline, f"backfill still running after 30 min; see {dev.log}"
+        if analytics.exists():
+            try:
+                if held is None:
+                    held = duckdb.connect(str(analytics), read_only=True)  # an analyst's DBeaver session
+                held.execute("SELECT count(*) FROM coverage_by_region").fetchall()
+                # a new connection (another process: DuckDB would hand this one its cached instance)
+                out = subprocess.run([sys.executable, "-c", ANALYST, str(analytics)], capture_output=True,
+                                     text=True, timeout=60)
+                if out.returncode:
+                    errors.append(out.stderr[-500:])
+                else:
+                    seen.append(int(out.stdout))
+            except duckdb.Error as exc:
+                errors.append(str(exc))
+        time.sleep(3)
+    elapsed = time.monotonic() - started
+    assert dev.wait_for_backfill(backfill, timeout=60) == "COMPLETED_SUCCESS", f"see {dev.log}"
+    runs = backfill_runs(dev, backfill)
+    assert {r.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
+    intervals = assert_one_writer_at_a_time(dev, [r.run_id for r in runs])
+
+    assert errors == []
+    assert seen == sorted(seen)  # each new connection sees at least what the one before saw
+    assert held is not None
+    held.close()
+    with duckdb.connect(str(analytics), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM snapshots").fetchall() == [(30,)]
+        assert con.execute("SELECT count(*) FROM coverage_trend").fetchall() == [(30,)]
+    print(f"\n30-snapshot backfill (in-process runs): {elapsed:.0f} s wall, {len(runs)} runs, "
+          f"{len(intervals)} steps, {sum(e - s for s, e, *_ in intervals):.0f} s inside steps")
+
+
+@pytest.mark.slow
+def test_backfill_of_30_snapshots_on_the_multiprocess_executor_never_hits_the_lock(server):
+    """Each run on the multiprocess executor (a process per step, two at once): without the pool two of these
+    writers would open the DuckDB file together. Three writers per snapshot keep it to minutes (a process
+    costs 1.5-4 s here; the whole graph is ~80 steps a snapshot)."""
+    dev, warehouse_dir = server
+    assets = [["marts", "covered_outside_area"], ["marts", "coverage_trend"], ["analytics", "published"]]
+    started = time.monotonic()
+    backfill = dev.launch_backfill([d.isoformat() for d in BACKFILL_DATES], assets,
+                                   run_config={"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}})
+    status = dev.wait_for_backfill(backfill, timeout=2400)
+    elapsed = time.monotonic() - started
+    assert status == "COMPLETED_SUCCESS", f"see {dev.log}"
+    runs = backfill_runs(dev, backfill)
+    assert len(runs) == 30 and {r.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
+    run_ids = [r.run_id for r in runs]
+    intervals = assert_one_writer_at_a_time(dev, run_ids)
+    with dev.instance() as instance:
+        messages = [r.user_message or "" for run_id in run_ids for r in instance.all_logs(run_id)]
+    assert any("multiprocess executor" in m for m in messages)
+    assert any(f"blocked by limit for pool {POOL}" in m for m in messages)  # the pool did hold steps back
+    print(f"\n30-snapshot backfill (multiprocess, 3 assets): {elapsed:.0f} s wall, {len(intervals)} steps")

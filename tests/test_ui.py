@@ -1,0 +1,92 @@
+"""The Dagster UI as a person uses it: `dagster dev` from workspace.yaml, headless Chromium to the asset graph,
+"Materialize all" for three snapshot dates, the backfill watched to success; screenshots saved on the way."""
+
+import os
+import shutil
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.browser import chromium, chromium_path
+from tests.conftest import CONTRACT_SAMPLE, SAMPLE_DATE
+from tests.dagster_dev import dagster_dev
+
+DATES = [SAMPLE_DATE + timedelta(days=i) for i in range(3)]  # 2025-06-08 ... 2025-06-10
+
+
+@pytest.fixture
+def artifacts(tmp_path) -> Path:
+    """Screenshots go to $JAMSOSTEK_TEST_ARTIFACTS when set (CI keeps them), else beside the test's files."""
+    folder = Path(os.environ.get("JAMSOSTEK_TEST_ARTIFACTS", tmp_path / "screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def dismiss_prompt(page) -> None:
+    """The newsletter prompt Dagster shows on a first visit (and again a little later)."""
+    if "Join the Dagster community" in page.text():
+        page.click_text("Skip")
+        page.wait_for("!document.body.innerText.includes('Join the Dagster community')", 30, "the prompt to close")
+
+
+@pytest.mark.slow
+def test_backfill_of_three_snapshots_from_the_asset_graph(tmp_path, artifacts):
+    if chromium_path() is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (.ci/run installs Debian's chromium)")
+        pytest.skip("chromium is not installed: apt-get install chromium")
+    landing = tmp_path / "landing"
+    shutil.copytree(CONTRACT_SAMPLE / "civil_registry", landing / "civil_registry")
+    for d in DATES:
+        shutil.copytree(CONTRACT_SAMPLE / SAMPLE_DATE.isoformat(), landing / d.isoformat())
+
+    with dagster_dev(tmp_path, landing) as dev, chromium(tmp_path / "chromium-profile", tmp_path / "chromium.log") as page:
+        page.goto(f"{dev.url}/asset-groups")
+        page.wait_for_text("Global asset lineage", timeout=180)
+        page.wait_for_text("Materialize all", timeout=120)
+        dismiss_prompt(page)
+        page.wait_for("document.querySelectorAll('[data-testid=asset-node], [class*=AssetNode], svg').length > 0",
+                      timeout=60, what="the asset graph")
+        dismiss_prompt(page)
+        page.screenshot(artifacts / "1-asset-graph.png")
+
+        page.click_text("Materialize all", prefix=True)
+        page.wait_for_text("Launch runs to materialize", timeout=60)
+        if "Show all partitions" in page.text():  # the dialog opens on the last 90 days
+            page.click_text("Show all partitions", selector="a, button, span", prefix=True)
+        partition_input = "div[role=dialog] input[type=text]"
+        page.type_into(partition_input, f"[{DATES[0].isoformat()}...{DATES[-1].isoformat()}]")
+        page.press_enter()
+        page.wait_for_text("3 partitions", timeout=60)
+        page.screenshot(artifacts / "2-launch-backfill-dialog.png")
+        page.click_text("Launch backfill")
+
+        backfills = []
+        deadline = time.monotonic() + 60
+        while not backfills and time.monotonic() < deadline:
+            backfills = dev.gql("{ partitionBackfillsOrError(limit: 5) { ... on PartitionBackfills { results { id "
+                                "partitionNames } } } }")["partitionBackfillsOrError"]["results"]
+            time.sleep(1)
+        assert len(backfills) == 1, f"the dialog did not launch one backfill; the page shows {page.text()[:1000]}"
+        backfill = backfills[0]["id"]
+        assert sorted(backfills[0]["partitionNames"]) == [d.isoformat() for d in DATES]
+        dismiss_prompt(page)
+        page.screenshot(artifacts / "3-backfill-launched.png")
+
+        page.goto(f"{dev.url}/runs/b/{backfill}?tab=partitions")
+        page.wait_for_text(backfill, timeout=60)
+        status = dev.wait_for_backfill(backfill, timeout=900)
+        page.goto(f"{dev.url}/runs/b/{backfill}?tab=partitions")
+        page.wait_for_text("Succeeded", timeout=120)
+        dismiss_prompt(page)
+        page.screenshot(artifacts / "4-backfill-completed.png")
+    assert status == "COMPLETED_SUCCESS", f"see {dev.log}"
+
+    with duckdb.connect(str(tmp_path / "warehouse" / "analytics.duckdb"), read_only=True) as con:
+        published = [d for (d,) in con.execute("SELECT snapshot_date FROM snapshots ORDER BY 1").fetchall()]
+    assert published == DATES
+    assert all((artifacts / name).stat().st_size > 10_000 for name in
+               ("1-asset-graph.png", "2-launch-backfill-dialog.png", "4-backfill-completed.png"))
