@@ -29,12 +29,9 @@ def chromium_path() -> str | None:
 class Page:
     """One tab. Every wait is bounded and fails with what the page showed."""
 
-    def __init__(self, ws_url: str):
-        self._ws = connect(ws_url, max_size=64 * 1024 * 1024, open_timeout=30)
+    def __init__(self, ws):
+        self._ws = ws
         self._ids = itertools.count(1)
-
-    def close(self) -> None:
-        self._ws.close()
 
     def call(self, method: str, timeout: float = 60, **params) -> dict:
         message_id = next(self._ids)
@@ -118,7 +115,6 @@ def chromium(profile: Path, log: Path) -> Iterator[Page]:
         proc = subprocess.Popen([chromium_path(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
                                  "--remote-debugging-address=127.0.0.1", f"--remote-debugging-port={port}",
                                  "about:blank"], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    page = None
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -132,15 +128,11 @@ def chromium(profile: Path, log: Path) -> Iterator[Page]:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"chromium's DevTools endpoint did not answer; see {log}")
                 time.sleep(0.5)
-        page = Page(tab["webSocketDebuggerUrl"])
-        page.call("Page.enable")
-        yield page
+        with connect(tab["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024, open_timeout=30) as ws:
+            page = Page(ws)
+            page.call("Page.enable")
+            yield page
     finally:
-        if page is not None:
-            try:
-                page.close()
-            except Exception:
-                pass
         for sig in (signal.SIGTERM, signal.SIGKILL):
             try:
                 os_killpg(proc.pid, sig)

@@ -32,7 +32,8 @@ class DagsterDev:
 
     def gql(self, query: str, variables: dict | None = None, timeout: float = 60) -> dict:
         response = requests.post(f"{self.url}/graphql", json={"query": query, "variables": variables or {}}, timeout=timeout)
-        response.raise_for_status()
+        if response.status_code != 200:
+            raise RuntimeError(f"GraphQL answered {response.status_code}: {response.text[:2000]}")
         body = response.json()
         if body.get("errors"):
             raise RuntimeError(json.dumps(body["errors"])[:2000])

@@ -4,6 +4,7 @@ there, one writer under the concurrency pool, and backfills of 30 snapshots thro
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 import duckdb
+import polars as pl
 import pytest
 import yaml
 
@@ -22,7 +24,7 @@ from pipelines.partitions import TIMEZONE, landing_dates
 from pipelines.schedules import NIGHTLY_CRON
 from pipelines.sensors import PUBLISHED
 from tests.conftest import CONTRACT_SAMPLE, SAMPLE_DATE, make_warehouse
-from tests.dagster_dev import PROJECT, dagster_dev, lock_errors, step_intervals
+from tests.dagster_dev import DAGSTER, PROJECT, dagster_dev, lock_errors, step_intervals
 
 WITA = ZoneInfo(TIMEZONE)
 POOL = "pipeline_db"
@@ -177,6 +179,40 @@ def test_a_date_without_a_landing_folder_fails_by_name_and_writes_nothing(tmp_pa
     assert landing_dates(landing) == [SAMPLE_DATE]
 
 
+# --- the pool inside one multiprocess run ------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_steps_of_one_multiprocess_run_wait_for_the_pool(tmp_path):
+    """Two independent raw assets (and their checks) in one run on the multiprocess executor: Dagster would start
+    both at once; the pool makes the second wait until the first has finished."""
+    landing = landing_with(tmp_path, [SAMPLE_DATE])
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(PROJECT / "dagster.yaml", home / "dagster.yaml")
+    env = {"DAGSTER_HOME": str(home), "JAMSOSTEK_LANDING_DIR": str(landing),
+           "JAMSOSTEK_WAREHOUSE_DIR": str(tmp_path / "warehouse"), "JAMSOSTEK_PSEUDONYM_KEY": "k"}
+    # `dagster asset materialize`, the CLI's way to materialise a selection on the instance of $DAGSTER_HOME
+    run = subprocess.run([str(DAGSTER), "asset", "materialize", "-m", "pipelines.definitions", "--select",
+                          "raw/employers,raw/pu_workers", "--partition", SAMPLE_DATE.isoformat(), "--config-json",
+                          json.dumps({"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}})],
+                         cwd=PROJECT, env={**os.environ, **env}, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    from dagster._core.instance.ref import InstanceRef
+
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+        (record,) = instance.get_runs()
+        run_id = record.run_id
+        assert record.status == dg.DagsterRunStatus.SUCCESS
+        messages = [r.user_message or "" for r in instance.all_logs(run_id)]
+        intervals = step_intervals(instance, [run_id])
+        assert lock_errors(instance, [run_id]) == []
+    assert any("multiprocess executor" in m for m in messages)
+    assert any(f"blocked by limit for pool {POOL}" in m for m in messages)
+    assert {step for *_, step in intervals} >= {"raw__employers", "raw__pu_workers"}
+    for (_, end, _, step), (next_start, _, _, next_step) in zip(intervals, intervals[1:]):
+        assert end <= next_start, f"{step} still running when {next_step} started"
+
+
 # --- backfills through `dagster dev`, as from the UI -----------------------------------------------------
 
 BACKFILL_DATES = [date(2025, 1, 1) + timedelta(days=i) for i in range(30)]
@@ -210,14 +246,44 @@ def assert_one_writer_at_a_time(dev, run_ids):
     return intervals
 
 
+DRY_RUN = """mutation($sensor: SensorSelector!, $schedule: ScheduleSelector!, $at: Float, $cursor: String) {
+  sensorDryRun(selectorData: $sensor, cursor: $cursor) { __typename ... on DryRunInstigationTick { evaluationResult {
+    runRequests { runKey jobName tags { key value } } skipReason error { message } } } ... on PythonError { message } }
+  scheduleDryRun(selectorData: $schedule, timestamp: $at) { __typename ... on DryRunInstigationTick {
+    evaluationResult { runRequests { runKey jobName tags { key value } } skipReason error { message } } }
+    ... on PythonError { message } } }"""
+
+
 @pytest.mark.slow
-def test_backfill_of_30_snapshots_while_an_analyst_reads(server):
-    """30 snapshots backfilled from GraphQL (what the UI's Materialize dialog sends); an analyst keeps
-    analytics.duckdb open read-only and opens new connections throughout."""
+def test_sensor_and_schedule_evaluate_inside_dagster_dev(server):
+    """The daemon's view: the sensor and the schedule evaluated by the running code server, with its resources."""
+    dev, _ = server
+    repo = dev.gql("{ repositoriesOrError { ... on RepositoryConnection { nodes { name location { name } } } } }")
+    node = repo["repositoriesOrError"]["nodes"][0]
+    where = {"repositoryName": node["name"], "repositoryLocationName": node["location"]["name"]}
+    at = datetime(2025, 1, 20, 2, 0, tzinfo=WITA).timestamp()
+    result = dev.gql(DRY_RUN, {"sensor": {**where, "sensorName": "landing_sensor"},
+                               "schedule": {**where, "scheduleName": "nightly_snapshot"}, "at": at, "cursor": None})
+
+    def partitions(tick):
+        evaluation = tick["evaluationResult"]
+        assert evaluation["error"] is None, evaluation["error"]
+        assert {r["jobName"] for r in evaluation["runRequests"]} <= {"snapshot_job", None}  # None: the instigator's job
+        return [next(t["value"] for t in r["tags"] if t["key"] == "dagster/partition") for r in evaluation["runRequests"]]
+
+    assert partitions(result["sensorDryRun"]) == [d.isoformat() for d in BACKFILL_DATES]  # nothing published yet
+    assert partitions(result["scheduleDryRun"]) == ["2025-01-20"]
+
+
+@pytest.mark.slow
+def test_backfill_of_every_asset_while_an_analyst_reads(server):
+    """10 snapshots, every asset and check (what the UI's Materialize all sends over GraphQL), in-process runs;
+    an analyst keeps analytics.duckdb open read-only and opens new connections throughout."""
     dev, warehouse_dir = server
+    dates = BACKFILL_DATES[:10]
     analytics = warehouse_dir / "analytics.duckdb"
     started = time.monotonic()
-    backfill = dev.launch_backfill([d.isoformat() for d in BACKFILL_DATES])
+    backfill = dev.launch_backfill([d.isoformat() for d in dates])
     held, seen, errors = None, [], []
     deadline = started + 1800
     while dev.backfill_status(backfill) == "REQUESTED":
@@ -244,23 +310,23 @@ def test_backfill_of_30_snapshots_while_an_analyst_reads(server):
     intervals = assert_one_writer_at_a_time(dev, [r.run_id for r in runs])
 
     assert errors == []
-    assert seen == sorted(seen)  # each new connection sees at least what the one before saw
+    assert seen and seen == sorted(seen)  # each new connection sees at least what the one before saw
     assert held is not None
     held.close()
     with duckdb.connect(str(analytics), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM snapshots").fetchall() == [(30,)]
-        assert con.execute("SELECT count(*) FROM coverage_trend").fetchall() == [(30,)]
-    print(f"\n30-snapshot backfill (in-process runs): {elapsed:.0f} s wall, {len(runs)} runs, "
+        assert con.execute("SELECT count(*) FROM snapshots").fetchall() == [(10,)]
+        assert con.execute("SELECT count(*) FROM coverage_trend").fetchall() == [(10,)]
+    print(f"\n10-snapshot backfill, every asset, in-process runs: {elapsed:.0f} s wall, {len(runs)} runs, "
           f"{len(intervals)} steps, {sum(e - s for s, e, *_ in intervals):.0f} s inside steps")
 
 
 @pytest.mark.slow
 def test_backfill_of_30_snapshots_on_the_multiprocess_executor_never_hits_the_lock(server):
-    """Each run on the multiprocess executor (a process per step, two at once): without the pool two of these
-    writers would open the DuckDB file together. Three writers per snapshot keep it to minutes (a process
-    costs 1.5-4 s here; the whole graph is ~80 steps a snapshot)."""
+    """30 snapshots, each run on the multiprocess executor (a process per step), three writers per snapshot:
+    no DuckDB lock error, and no two steps ever inside the database at once. Three assets keep it to minutes:
+    a process costs 1.5-4 s here, and the whole graph is ~80 steps a snapshot."""
     dev, warehouse_dir = server
-    assets = [["marts", "covered_outside_area"], ["marts", "coverage_trend"], ["analytics", "published"]]
+    assets = [["marts", "covered_outside_area"], ["publish", "snapshot"], ["analytics", "published"]]
     started = time.monotonic()
     backfill = dev.launch_backfill([d.isoformat() for d in BACKFILL_DATES], assets,
                                    run_config={"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}})
@@ -271,8 +337,104 @@ def test_backfill_of_30_snapshots_on_the_multiprocess_executor_never_hits_the_lo
     assert len(runs) == 30 and {r.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
     run_ids = [r.run_id for r in runs]
     intervals = assert_one_writer_at_a_time(dev, run_ids)
+    assert len(intervals) == 90
     with dev.instance() as instance:
         messages = [r.user_message or "" for run_id in run_ids for r in instance.all_logs(run_id)]
-    assert any("multiprocess executor" in m for m in messages)
-    assert any(f"blocked by limit for pool {POOL}" in m for m in messages)  # the pool did hold steps back
-    print(f"\n30-snapshot backfill (multiprocess, 3 assets): {elapsed:.0f} s wall, {len(intervals)} steps")
+    assert sum("Executing steps using multiprocess executor" in m for m in messages) == 30
+    print(f"\n30-snapshot backfill, multiprocess, 3 assets: {elapsed:.0f} s wall, {len(intervals)} steps, "
+          f"{sum(e - s for s, e, *_ in intervals):.0f} s inside steps")
+
+
+@pytest.mark.slow
+def test_a_run_killed_mid_write_is_retried_and_the_backfill_succeeds(server):
+    """kill -9 of the run's process while it writes: the code server marks the run failed, its pool slot comes
+    back, the run is retried once (dagster.yaml), and the snapshot is published as if nothing happened."""
+    dev, warehouse_dir = server
+    date_ = BACKFILL_DATES[10].isoformat()
+    backfill = dev.launch_backfill([date_])
+    deadline = time.monotonic() + 600
+    victim = pid = None
+    while pid is None:
+        assert time.monotonic() < deadline, f"no run reached marts/workers; see {dev.log}"
+        with dev.instance() as instance:
+            for run in instance.get_runs(filters=dg.RunsFilter(tags={"dagster/backfill": backfill})):
+                logs = instance.all_logs(run.run_id)
+                if any(r.step_key == "marts__workers" and r.dagster_event and r.dagster_event.event_type_value == "STEP_START"
+                       for r in logs):
+                    victim = run.run_id
+                    pid = next(r.dagster_event.engine_event_data.metadata["pid"].value for r in logs
+                               if r.dagster_event and r.dagster_event.event_type_value == "ENGINE_EVENT"
+                               and "pid" in (r.dagster_event.engine_event_data.metadata or {}))
+        time.sleep(0.2)
+    os.kill(int(pid), signal.SIGKILL)
+
+    assert dev.wait_for_backfill(backfill, timeout=900) == "COMPLETED_SUCCESS", f"see {dev.log}"
+    with dev.instance() as instance:
+        assert instance.get_run_by_id(victim).status == dg.DagsterRunStatus.FAILURE
+        retries = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/parent_run_id": victim}))
+        assert [r.status for r in retries] == [dg.DagsterRunStatus.SUCCESS]
+        assert lock_errors(instance, [victim, retries[0].run_id]) == []
+    with duckdb.connect(str(warehouse_dir / "analytics.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM snapshots WHERE snapshot_date = ?", [date_]).fetchall() == [(1,)]
+
+
+# --- a series of snapshots from the generator --------------------------------------------------------------
+
+def test_monthly_series_grows_churns_and_keeps_the_contract(tmp_path):
+    from pipelines.generator import COLUMNS
+    from pipelines.series import generate_series, month_dates
+
+    written = generate_series(tmp_path / "landing", tmp_path / "truth", date(2025, 6, 8), 6, seed=7, scale=0.02)
+    dates = month_dates(date(2025, 6, 8), 6)
+    assert [w["snapshot_date"] for w in written] == [d.isoformat() for d in dates]
+    assert landing_dates(tmp_path / "landing") == dates
+    registry = sorted(p.name for p in (tmp_path / "landing" / "civil_registry").iterdir())
+    assert registry == ["workforce_2024-12-31.csv"]  # January to June all use the December cut-off
+    for source in ("pu_workers", "bpu_participants", "jakon_workers"):
+        counts = [w[source] for w in written]
+        assert counts == sorted(counts) and counts[0] < counts[-1], (source, counts)  # registrations arrive
+    for d in dates:
+        for source, columns in COLUMNS.items():
+            if source != "civil_registry":
+                header = (tmp_path / "landing" / d.isoformat() / f"{source}.csv").read_text().splitlines()[0]
+                assert header.split(",") == list(columns)
+
+    def bpu(d: date) -> pl.DataFrame:
+        return pl.read_csv(tmp_path / "landing" / d.isoformat() / "bpu_participants.csv", infer_schema=False)
+
+    first, last = bpu(dates[0]), bpu(dates[-1])
+    paid_then = first.join(last, on="kpj", suffix="_last").filter(
+        pl.col("iuran_dibayar_sampai") != pl.col("iuran_dibayar_sampai_last"))
+    assert paid_then.height > 0  # contributions moved on between the months
+    # a row keeps the date format it was written in
+    slashed = paid_then.filter(pl.col("iuran_dibayar_sampai_last").str.contains("/"))
+    assert slashed["iuran_dibayar_sampai"].str.contains(r"^\d{2}/\d{2}/\d{4}$").all()
+    # churn: somebody paying in January has lapsed by June
+    jan = dates[0]
+    lapsed = paid_then.with_columns(pl.coalesce(*(pl.col("iuran_dibayar_sampai_last").str.to_date(f, strict=False)
+                                                  for f in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"))).alias("paid"))
+    assert lapsed.filter((pl.col("paid") >= jan) & (pl.col("paid") < dates[-1])).height > 0
+
+    again = tmp_path / "again"
+    generate_series(again / "landing", again / "truth", date(2025, 6, 8), 6, seed=7, scale=0.02)
+    for d in dates:  # the same seed gives the same files
+        assert (again / "landing" / d.isoformat() / "pu_workers.csv").read_bytes() == \
+               (tmp_path / "landing" / d.isoformat() / "pu_workers.csv").read_bytes()
+
+
+def test_a_series_run_through_the_pipeline_shows_the_trend(tmp_path):
+    from pipelines.series import generate_series
+
+    generate_series(tmp_path / "landing", tmp_path / "truth", date(2025, 6, 8), 3, seed=3, scale=0.02)
+    warehouse = make_warehouse(tmp_path / "landing", tmp_path / "warehouse")
+    for d in landing_dates(warehouse.landing):
+        run_snapshot(warehouse, d)
+    with duckdb.connect(str(warehouse.analytics_db), read_only=True) as con:
+        rows = con.execute("""SELECT snapshot_date, coverage_pct, target_pct_this_year, growth_window_days,
+                                     covered_workers_growth_pct_per_year, required_growth_pct_per_year
+                              FROM coverage_trend ORDER BY snapshot_date""").fetchall()
+    assert [r[0] for r in rows] == [date(2025, 4, 8), date(2025, 5, 8), date(2025, 6, 8)]
+    assert all(r[2] == 32.15 for r in rows)
+    assert rows[0][3] is None and rows[2][3] == 61  # growth from 8 April, the earliest of the year before
+    assert rows[2][4] is not None and rows[2][5] > 0
+    assert 30 < rows[2][1] < 40  # calibrated: 35.05% in Kendari on 8 June 2025

@@ -61,6 +61,7 @@ def test_backfill_of_three_snapshots_from_the_asset_graph(tmp_path, artifacts):
         page.type_into(partition_input, f"[{DATES[0].isoformat()}...{DATES[-1].isoformat()}]")
         page.press_enter()
         page.wait_for_text("3 partitions", timeout=60)
+        dismiss_prompt(page)
         page.screenshot(artifacts / "2-launch-backfill-dialog.png")
         page.click_text("Launch backfill")
 
