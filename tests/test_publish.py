@@ -206,7 +206,8 @@ def duckdb_14_python() -> Path:
         pip = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                               "duckdb==1.4.*"], capture_output=True, text=True, timeout=600) if made.returncode == 0 else made
         if pip.returncode != 0:
-            pytest.skip(f"cannot make a DuckDB 1.4 venv (offline?): {str(pip.stderr)[-300:]}")
+            reason = f"cannot make a DuckDB 1.4 venv in {venv} (offline?): {str(pip.stderr)[-300:]}"
+            pytest.fail(reason) if os.environ.get("CI") else pytest.skip(reason)
     return python
 
 
