@@ -52,6 +52,7 @@ def test_dagster_yaml_limits_every_pool_to_one_op_at_a_time(tmp_path):
         assert instance.run_monitoring_enabled
         assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] > 0
         assert instance.run_retries_enabled and not instance.run_retries_retry_on_asset_or_op_failure
+        assert not instance.nux_enabled  # no newsletter prompt over the UI's dialogs
 
 
 def test_every_step_that_opens_the_pipeline_database_is_in_the_pool():
