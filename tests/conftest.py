@@ -18,6 +18,12 @@ def make_warehouse(landing: Path, warehouse_dir: Path, **settings) -> Warehouse:
     return Warehouse(landing_dir=str(landing), warehouse_dir=str(warehouse_dir), pseudonym_key=TEST_KEY, **settings)
 
 
+def copy_warehouse(source: Warehouse, root: Path) -> Warehouse:
+    """A copy of `source`'s databases under `root`, on the same landing zone: a test can change it freely."""
+    shutil.copytree(source.analytics_db.parent, root / "warehouse")
+    return make_warehouse(source.landing, root / "warehouse")
+
+
 @pytest.fixture(scope="module")
 def contract_run(tmp_path_factory) -> Warehouse:
     """The hand-written contract sample, materialised once through every asset."""

@@ -69,9 +69,7 @@ class DagsterDev:
 
     def instance(self) -> dg.DagsterInstance:
         """The server's own instance (SQLite under DAGSTER_HOME), read from the test process."""
-        from dagster._core.instance.ref import InstanceRef
-
-        return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(self.home)))
+        return dg.DagsterInstance.from_config(str(self.home))
 
 
 def free_port() -> int:
@@ -80,17 +78,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def dagster_environment(root: Path, landing: Path) -> dict[str, str]:
+    """A fresh DAGSTER_HOME under `root` holding the project's dagster.yaml, and the environment that points
+    Dagster at it and the pipeline at `landing` and `root/warehouse`."""
+    home = root / "dagster_home"
+    home.mkdir(parents=True)
+    shutil.copy(PROJECT / "dagster.yaml", home / "dagster.yaml")
+    return {**os.environ, "DAGSTER_HOME": str(home), "JAMSOSTEK_LANDING_DIR": str(landing),
+            "JAMSOSTEK_WAREHOUSE_DIR": str(root / "warehouse"), "JAMSOSTEK_PSEUDONYM_KEY": TEST_KEY}
+
+
 @contextmanager
 def dagster_dev(root: Path, landing: Path, *, startup_timeout: float = 240) -> Iterator[DagsterDev]:
     """Start `dagster dev` from the project folder with a temporary DAGSTER_HOME holding the project's
     dagster.yaml; stop it, and every process it started, whatever happens."""
-    home = root / "dagster_home"
-    home.mkdir(parents=True)
-    shutil.copy(PROJECT / "dagster.yaml", home / "dagster.yaml")
+    # the tests launch their own runs; the sensor would add more
+    env = {**dagster_environment(root, landing), "JAMSOSTEK_AUTOMATION": "off"}
+    home = Path(env["DAGSTER_HOME"])
     log = root / "dagster_dev.log"
-    env = {**os.environ, "DAGSTER_HOME": str(home), "JAMSOSTEK_LANDING_DIR": str(landing),
-           "JAMSOSTEK_WAREHOUSE_DIR": str(root / "warehouse"), "JAMSOSTEK_PSEUDONYM_KEY": TEST_KEY,
-           "JAMSOSTEK_AUTOMATION": "off"}  # the tests launch their own runs; the sensor would add more
     port = free_port()
     with open(log, "wb") as out:
         proc = subprocess.Popen([str(DAGSTER), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],

@@ -1,6 +1,5 @@
 """Asset checks: GX suites and reconciliation beside their assets; blocking ones stop what depends on them."""
 
-import shutil
 
 import dagster as dg
 import duckdb
@@ -12,7 +11,7 @@ from checks.reconciliation import NOTHING_LOST, REGISTRY_COMPLETE
 from checks.suites import ALL_SUITES, STAGED_RULES_HOLD, run_suite
 from pipelines.cli import RunFailed, run_snapshot
 from pipelines.definitions import all_asset_checks, all_assets, defs
-from tests.conftest import SAMPLE_DATE, make_warehouse
+from tests.conftest import SAMPLE_DATE, copy_warehouse, make_warehouse
 from tests.landing import copy_sample, snapshot_dir
 
 STAGED = ("employers", "pu_workers", "bpu_participants", "jakon_projects", "jakon_workers", "opd_non_asn", "civil_registry")
@@ -85,9 +84,7 @@ def test_check_metadata_has_counts_and_masks_personal_values(sample):
 
 def test_suites_validate_only_their_partition_and_catch_rows_that_slipped_through(sample, tmp_path):
     warehouse, _ = sample
-    copy = make_warehouse(warehouse.landing, tmp_path / "warehouse")
-    copy.pipeline_db.parent.mkdir(parents=True)
-    shutil.copy(warehouse.pipeline_db, copy.pipeline_db)
+    copy = copy_warehouse(warehouse, tmp_path)
     with duckdb.connect(str(copy.pipeline_db)) as con:
         # a bad row on another date: not this partition's business
         con.execute("""INSERT INTO staging.pu_workers BY NAME
@@ -112,9 +109,7 @@ def test_suites_validate_only_their_partition_and_catch_rows_that_slipped_throug
 
 def test_nothing_lost_stops_publication_when_a_row_vanishes(sample, tmp_path):
     warehouse, _ = sample
-    copy = make_warehouse(warehouse.landing, tmp_path / "warehouse")
-    copy.pipeline_db.parent.mkdir(parents=True)
-    shutil.copy(warehouse.pipeline_db, copy.pipeline_db)
+    copy = copy_warehouse(warehouse, tmp_path)
     with duckdb.connect(str(copy.pipeline_db)) as con:
         con.execute("DELETE FROM staging.bpu_participants WHERE source_row = 4")
     result = materialise(copy, selection=dg.AssetSelection.assets(marts_data_quality, ["analytics", "published"]))

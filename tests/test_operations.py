@@ -24,7 +24,7 @@ from pipelines.partitions import TIMEZONE, landing_dates
 from pipelines.schedules import NIGHTLY_CRON
 from pipelines.sensors import PUBLISHED
 from tests.conftest import CONTRACT_SAMPLE, SAMPLE_DATE, make_warehouse
-from tests.dagster_dev import DAGSTER, PROJECT, dagster_dev, lock_errors, step_intervals
+from tests.dagster_dev import DAGSTER, PROJECT, dagster_dev, dagster_environment, lock_errors, step_intervals
 
 WITA = ZoneInfo(TIMEZONE)
 POOL = "pipeline_db"
@@ -186,32 +186,21 @@ def test_a_date_without_a_landing_folder_fails_by_name_and_writes_nothing(tmp_pa
 def test_steps_of_one_multiprocess_run_wait_for_the_pool(tmp_path):
     """Two independent raw assets (and their checks) in one run on the multiprocess executor: Dagster would start
     both at once; the pool makes the second wait until the first has finished."""
-    landing = landing_with(tmp_path, [SAMPLE_DATE])
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(PROJECT / "dagster.yaml", home / "dagster.yaml")
-    env = {"DAGSTER_HOME": str(home), "JAMSOSTEK_LANDING_DIR": str(landing),
-           "JAMSOSTEK_WAREHOUSE_DIR": str(tmp_path / "warehouse"), "JAMSOSTEK_PSEUDONYM_KEY": "k"}
+    env = dagster_environment(tmp_path, landing_with(tmp_path, [SAMPLE_DATE]))
     # `dagster asset materialize`, the CLI's way to materialise a selection on the instance of $DAGSTER_HOME
     run = subprocess.run([str(DAGSTER), "asset", "materialize", "-m", "pipelines.definitions", "--select",
                           "raw/employers,raw/pu_workers", "--partition", SAMPLE_DATE.isoformat(), "--config-json",
                           json.dumps({"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}})],
-                         cwd=PROJECT, env={**os.environ, **env}, capture_output=True, text=True, timeout=900)
+                         cwd=PROJECT, env=env, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
-    from dagster._core.instance.ref import InstanceRef
-
-    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+    with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
         (record,) = instance.get_runs()
-        run_id = record.run_id
         assert record.status == dg.DagsterRunStatus.SUCCESS
-        messages = [r.user_message or "" for r in instance.all_logs(run_id)]
-        intervals = step_intervals(instance, [run_id])
-        assert lock_errors(instance, [run_id]) == []
+        messages = [r.user_message or "" for r in instance.all_logs(record.run_id)]
+        intervals = assert_one_writer_at_a_time(instance, [record.run_id])
     assert any("multiprocess executor" in m for m in messages)
     assert any(f"blocked by limit for pool {POOL}" in m for m in messages)
     assert {step for *_, step in intervals} >= {"raw__employers", "raw__pu_workers"}
-    for (_, end, _, step), (next_start, _, _, next_step) in zip(intervals, intervals[1:]):
-        assert end <= next_start, f"{step} still running when {next_step} started"
 
 
 # --- backfills through `dagster dev`, as from the UI -----------------------------------------------------
@@ -237,10 +226,10 @@ def backfill_runs(dev, backfill_id: str) -> list[dg.DagsterRun]:
         return instance.get_runs(filters=dg.RunsFilter(tags={"dagster/backfill": backfill_id}))
 
 
-def assert_one_writer_at_a_time(dev, run_ids):
-    with dev.instance() as instance:
-        assert lock_errors(instance, run_ids) == []
-        intervals = step_intervals(instance, run_ids)
+def assert_one_writer_at_a_time(instance: dg.DagsterInstance, run_ids: list[str]):
+    """No DuckDB lock error in these runs, and no step started before the one before it had finished."""
+    assert lock_errors(instance, run_ids) == []
+    intervals = step_intervals(instance, run_ids)
     assert intervals
     for (start, end, run, step), (next_start, _, next_run, next_step) in zip(intervals, intervals[1:]):
         assert end <= next_start, f"{run}/{step} still running when {next_run}/{next_step} started"
@@ -308,7 +297,8 @@ def test_backfill_of_every_asset_while_an_analyst_reads(server):
     assert dev.wait_for_backfill(backfill, timeout=60) == "COMPLETED_SUCCESS", f"see {dev.log}"
     runs = backfill_runs(dev, backfill)
     assert {r.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
-    intervals = assert_one_writer_at_a_time(dev, [r.run_id for r in runs])
+    with dev.instance() as instance:
+        intervals = assert_one_writer_at_a_time(instance, [r.run_id for r in runs])
 
     assert errors == []
     assert seen and seen == sorted(seen)  # each new connection sees at least what the one before saw
@@ -337,10 +327,10 @@ def test_backfill_of_30_snapshots_on_the_multiprocess_executor_never_hits_the_lo
     runs = backfill_runs(dev, backfill)
     assert len(runs) == 30 and {r.status for r in runs} == {dg.DagsterRunStatus.SUCCESS}
     run_ids = [r.run_id for r in runs]
-    intervals = assert_one_writer_at_a_time(dev, run_ids)
-    assert len(intervals) == 90
     with dev.instance() as instance:
+        intervals = assert_one_writer_at_a_time(instance, run_ids)
         messages = [r.user_message or "" for run_id in run_ids for r in instance.all_logs(run_id)]
+    assert len(intervals) == 90
     assert sum("Executing steps using multiprocess executor" in m for m in messages) == 30
     print(f"\n30-snapshot backfill, multiprocess, 3 assets: {elapsed:.0f} s wall, {len(intervals)} steps, "
           f"{sum(e - s for s, e, *_ in intervals):.0f} s inside steps")

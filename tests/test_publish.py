@@ -21,7 +21,7 @@ from assets.trend import reference_coverage_targets, marts_coverage_trend, trend
 from assets.publish import analytics_published
 from pipelines.cli import run_snapshot
 from pipelines.resources import Warehouse
-from tests.conftest import CONTRACT_SAMPLE, SAMPLE_DATE, TEST_KEY, make_warehouse
+from tests.conftest import CONTRACT_SAMPLE, SAMPLE_DATE, TEST_KEY, copy_warehouse, make_warehouse
 
 EARLIER = date(2025, 1, 10)  # uses the 2024-12-31 registry file; SAMPLE_DATE (2025-06-08) uses it too
 PROJECT = Path(__file__).resolve().parents[1]
@@ -33,11 +33,6 @@ def dump(path: Path, schemas: tuple[str, ...] | None = None) -> dict[str, list[t
         tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() ORDER BY ALL").fetchall()
         return {f"{s}.{t}": con.execute(f'SELECT * FROM "{s}"."{t}" ORDER BY ALL').fetchall()
                 for s, t in tables if schemas is None or s in schemas}
-
-
-def copy_warehouse(source: Warehouse, root: Path) -> Warehouse:
-    shutil.copytree(source.analytics_db.parent, root / "warehouse")
-    return make_warehouse(source.landing, root / "warehouse")
 
 
 @pytest.fixture(scope="module")
@@ -122,9 +117,7 @@ run_snapshot(Warehouse(landing_dir=sys.argv[1], warehouse_dir=sys.argv[2], pseud
 
 
 def _step_started(home: Path, step_key: str) -> bool:
-    from dagster._core.instance.ref import InstanceRef
-
-    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+    with dg.DagsterInstance.from_config(str(home)) as instance:
         runs = instance.get_runs(limit=1)
         return bool(runs) and any(r.step_key == step_key and r.dagster_event and r.dagster_event.event_type_value == "STEP_START"
                                   for r in instance.all_logs(runs[0].run_id))
