@@ -1,7 +1,6 @@
 """Ingest: every landing file read as text, exactly as received, with its file name and row number."""
 
 
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date

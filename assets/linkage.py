@@ -708,7 +708,7 @@ def cluster(con: duckdb.DuckDBPyConnection, accept: float) -> dict:
         con.execute(CUT_SQL)
         steps, repairs = steps + _label(con), repairs + 1
         con.execute(RESOLVED_SQL)
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TEMP TABLE nik_collisions AS
         SELECT f.nik, count(DISTINCT r.person_id) AS persons, count(*) AS records,
                list_sort(list(DISTINCT r.person_id)) AS person_ids

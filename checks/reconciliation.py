@@ -12,7 +12,6 @@ from assets.sources import CIVIL_REGISTRY
 from assets.staging import QUARANTINE, STAGED_SOURCES
 from pipelines.partitions import snapshot_partitions
 from pipelines.resources import Warehouse
-from warehouse.db import first
 
 NOTHING_LOST = "nothing_lost"
 MOSTLY_LOADED = "mostly_loaded"

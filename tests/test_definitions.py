@@ -1,6 +1,5 @@
 """The Definitions load, with the assets a user expects to see in the UI."""
 
-import dagster as dg
 
 from pipelines.definitions import defs
 

@@ -1,6 +1,5 @@
 """The generated Kendari sample, run end to end and held against its ground truth."""
 
-import json
 
 import duckdb
 import polars as pl

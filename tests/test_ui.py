@@ -4,7 +4,7 @@
 import os
 import shutil
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
