@@ -6,9 +6,10 @@ from datetime import date
 import dagster as dg
 
 from assets.identity import identity_record_links, staging_registrations
-from assets.staging import QUARANTINE, STAGED_SOURCES
-from pipelines.partitions import snapshot_partitions
-from pipelines.resources import Warehouse
+from assets.staging import QUARANTINE
+from sources import SOURCES
+from warehouse.partitions import snapshot_partitions
+from warehouse.resources import Warehouse
 from warehouse.db import first, preview, replace_rows, transaction
 
 WORKERS_SQL = """
@@ -227,12 +228,12 @@ def marts_segment_overlap(context: dg.AssetExecutionContext, warehouse: Warehous
     return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
 
-@dg.asset(key=["marts", "data_quality"], deps=[dg.AssetKey(["staging", s.name]) for s in STAGED_SOURCES], **MARTS)
+@dg.asset(key=["marts", "data_quality"], deps=[dg.AssetKey(["staging", s.name]) for s in SOURCES], **MARTS)
 def marts_data_quality(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Rows received, loaded and quarantined per source and reason: for each source received = loaded + quarantined."""
     params = _params(context, warehouse)
     received = " UNION ALL ".join(f"SELECT '{s.name}' AS source, count(*) AS n FROM raw.{s.name} "
-                                  "WHERE snapshot_date = $snapshot_date" for s in STAGED_SOURCES)
+                                  "WHERE snapshot_date = $snapshot_date" for s in SOURCES)
     rows = _write(warehouse, params, "marts.data_quality",
                   DATA_QUALITY_SQL.format(received=received, quarantine=QUARANTINE))
     with warehouse.connect() as con:

@@ -6,8 +6,8 @@ from datetime import date
 import dagster as dg
 
 from assets import linkage
-from pipelines.partitions import snapshot_partitions
-from pipelines.resources import Warehouse
+from warehouse.partitions import snapshot_partitions
+from warehouse.resources import Warehouse
 from warehouse.db import replace_rows, transaction
 
 # Every loaded registration of the three segments, in one shape, with its activity at the snapshot date.

@@ -9,9 +9,9 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from pipelines.partitions import snapshot_partitions
-from assets.sources import CIVIL_REGISTRY, SNAPSHOT_SOURCES, Source
-from pipelines.resources import Warehouse
+from warehouse.partitions import snapshot_partitions
+from sources import SOURCES, Source
+from warehouse.resources import Warehouse
 from warehouse.db import replace_rows, transaction
 
 REGISTRY_FILE = re.compile(r"^workforce_(\d{4}-\d{2}-\d{2})\.(csv|xlsx)$", re.IGNORECASE)
@@ -206,7 +206,7 @@ def _defects(records: pl.DataFrame, header: list[str | None]) -> pl.DataFrame:
 def read_landing_file(path: Path | None, source: Source) -> LandingFile:
     """Read one source file as text columns named by the contract; raises LandingError when unusable."""
     if path is None:
-        empty = pl.DataFrame({c: [] for c in source.columns}, schema={c: pl.String for c in source.columns})
+        empty = pl.DataFrame({c: [] for c in source.column_names}, schema={c: pl.String for c in source.column_names})
         return LandingFile(None, empty, encoding="", delimiter="", file_format="none")
     records = None
     if path.suffix.lower() == ".xlsx":
@@ -219,15 +219,15 @@ def read_landing_file(path: Path | None, source: Source) -> LandingFile:
     if duplicated:
         raise LandingError(f"{path}: column(s) {', '.join(duplicated)} appear more than once in the header; "
                            "remove the duplicate column and rerun.")
-    missing = [c for c in source.columns if c not in headers]
+    missing = [c for c in source.column_names if c not in headers]
     missing_required = [c for c in missing if c not in source.optional_columns]
     if missing_required:
         raise LandingError(f"{path}: required column(s) {', '.join(missing_required)} missing from the header "
                            f"(found: {', '.join(h or '(blank)' for h in headers)}); add them and rerun.")
     # blank header cells over empty columns (a spreadsheet's stray cells) are dropped like extra columns
     frame = frame.rename(dict(zip(frame.columns, [h or f"_blank_{i}" for i, h in enumerate(headers)])))
-    frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in missing).select(source.columns)
-    extra = [h or "(blank header)" for h in headers if h not in source.columns]
+    frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in missing).select(source.column_names)
+    extra = [h or "(blank header)" for h in headers if h not in source.column_names]
     landing = LandingFile(path, frame, encoding, delimiter, extra, missing, file_format,
                           header=delimiter.join(str(c or "") for c in original) if delimiter else ", ".join(str(c or "") for c in original))
     if records is not None:
@@ -325,35 +325,25 @@ def _raw_asset(source: Source) -> dg.AssetsDefinition:
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         snapshot_date = date.fromisoformat(context.partition_key)
-        folder = snapshot_folder(warehouse, snapshot_date)
-        path = find_source_file(folder, source.name)
-        if path is None and source.required_file:
-            raise LandingError(f"{folder}: {source.name}.csv (or .xlsx) is missing; deliver it — a source with "
-                               "nothing to report sends a file with only its header row — and rerun.")
+        folder = snapshot_folder(warehouse, snapshot_date)  # a date without a landing folder is not a snapshot
+        extra = {}
+        if source.delivery == "registry":
+            path, cut_off = find_registry_file(warehouse.landing, snapshot_date)
+            extra = {"cut_off_date": cut_off}
+        else:
+            path = find_source_file(folder, source.name)
+            if path is None and source.required_file:
+                raise LandingError(f"{folder}: {source.name}.csv (or .xlsx) is missing; deliver it — a source with "
+                                   "nothing to report sends a file with only its header row — and rerun.")
         landing_file = read_landing_file(path, source)
         source_file = path.relative_to(warehouse.landing).as_posix() if path else ""
         with warehouse.connect() as con:
-            rows = load_raw(con, source.name, landing_file, snapshot_date, source_file)
+            rows = load_raw(con, source.name, landing_file, snapshot_date, source_file, extra)
         _log_delivery(context, landing_file)
-        return dg.MaterializeResult(metadata=_metadata(landing_file, rows))
+        return dg.MaterializeResult(metadata={**_metadata(landing_file, rows),
+                                              **{k: v.isoformat() for k, v in extra.items()}})
 
     return _asset
 
 
-@dg.asset(
-    key=["raw", CIVIL_REGISTRY.name], group_name="ingest", partitions_def=snapshot_partitions, pool="pipeline_db",
-    description=f"{CIVIL_REGISTRY.description} Rows exactly as received, as text.", kinds={"duckdb"},
-)
-def raw_civil_registry(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    snapshot_date = date.fromisoformat(context.partition_key)
-    snapshot_folder(warehouse, snapshot_date)  # a date without a landing folder is not a snapshot: write nothing
-    path, cut_off = find_registry_file(warehouse.landing, snapshot_date)
-    landing_file = read_landing_file(path, CIVIL_REGISTRY)
-    with warehouse.connect() as con:
-        rows = load_raw(con, CIVIL_REGISTRY.name, landing_file, snapshot_date,
-                        path.relative_to(warehouse.landing).as_posix(), {"cut_off_date": cut_off})
-    _log_delivery(context, landing_file)
-    return dg.MaterializeResult(metadata={**_metadata(landing_file, rows), "cut_off_date": cut_off.isoformat()})
-
-
-raw_assets = [_raw_asset(s) for s in SNAPSHOT_SOURCES] + [raw_civil_registry]
+raw_assets = [_raw_asset(s) for s in SOURCES]

@@ -22,8 +22,8 @@ import duckdb
 from assets.coverage import coverage_assets
 from assets.identity import identity_record_links
 from assets.trend import marts_coverage_trend, trend_sql, vs_targets_sql
-from pipelines.partitions import snapshot_partitions
-from pipelines.resources import DEMO_PSEUDONYM_KEY, Warehouse
+from warehouse.partitions import snapshot_partitions
+from warehouse.resources import DEMO_PSEUDONYM_KEY, Warehouse
 from warehouse.db import SQL_DIR, first, replace_rows, transaction
 
 # DuckDB 1.4 and newer can open it: many analysts' tools (DBeaver's driver, older Python) ship DuckDB 1.x,

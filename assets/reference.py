@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from pipelines.resources import Warehouse
+from warehouse.resources import Warehouse
 from warehouse.db import first, replace_table
 
 CATEGORIES = ("eligible", "asn_tni_polri", "not_working")

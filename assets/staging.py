@@ -10,34 +10,20 @@ and the damage found while reading the file, `truncated_row` and `malformed_row`
 """
 
 
-from dataclasses import dataclass
 from datetime import date
 
 import dagster as dg
 
 from assets.ingest import MALFORMED_ROW, TRUNCATED_ROW
-from assets.sources import (BPU_PARTICIPANTS, CIVIL_REGISTRY, EMPLOYERS, JAKON_PROJECTS, JAKON_WORKERS,
-                            OPD_NON_ASN, PU_WORKERS, Source)
-from pipelines.partitions import snapshot_partitions
-from pipelines.resources import Warehouse
+from sources import SOURCES, Column, Ref, Source
+from warehouse.partitions import snapshot_partitions
+from warehouse.resources import Warehouse
 from warehouse.db import first, replace_rows, transaction
 
 QUARANTINE = "staging.quarantine"
 READ_DEFECTS = (TRUNCATED_ROW, MALFORMED_ROW)
 # Workers are 15 to 90 years old at the snapshot date; a birth date outside that is a typing error.
 MIN_AGE, MAX_AGE = 15, 90
-
-
-@dataclass(frozen=True)
-class Col:
-    """How one source column is parsed and checked."""
-
-    name: str
-    kind: str  # see PARSE
-    required: bool = False
-    values: tuple[str, ...] = ()  # allowed values of a `choice` (lower case) or `programs` (upper case)
-    references: str | None = None  # query of the values allowed (another table's keys)
-    unique: bool = False  # a later row with the same value is quarantined as duplicate_<name>
 
 
 XLSX = "(d.file_format = 'xlsx')"  # dates in a workbook may be Excel serial numbers
@@ -62,7 +48,14 @@ def _present(c: str) -> str:
     return f"nullif(trim(r.{c}), '') IS NOT NULL"
 
 
-def _reasons(col: Col, parsed: str) -> list[str]:
+def reference_sql(ref: Ref) -> str:
+    """The values a referencing column may take: the referenced table's keys (of the same snapshot for a source)."""
+    if ref.is_reference_data:
+        return f"SELECT {ref.column} FROM {ref.table}"
+    return f"SELECT {ref.column} FROM staging.{ref.table} WHERE snapshot_date = $snapshot_date"
+
+
+def _reasons(col: Column, parsed: str) -> list[str]:
     c, out = col.name, []
     if col.required:
         out.append(f"CASE WHEN NOT {_present(c)} THEN 'missing_{c}' END")
@@ -84,25 +77,26 @@ def _reasons(col: Col, parsed: str) -> list[str]:
     if col.kind == "birth_date":
         out.append(f"CASE WHEN {parsed} > r.snapshot_date - INTERVAL {MIN_AGE} YEAR "
                    f"OR {parsed} <= r.snapshot_date - INTERVAL {MAX_AGE + 1} YEAR THEN 'implausible_{c}' END")
-    if col.references:
-        out.append(f"CASE WHEN {_present(c)} AND {parsed} NOT IN ({col.references}) THEN 'unknown_{c}' END")
+    if col.references and not col.references.soft:
+        out.append(f"CASE WHEN {_present(c)} AND {parsed} NOT IN ({reference_sql(col.references)}) THEN 'unknown_{c}' END")
     if col.unique:
         out.append(f"CASE WHEN {parsed} IS NOT NULL AND row_number() OVER (PARTITION BY {parsed} ORDER BY r.source_row) > 1 "
                    f"THEN 'duplicate_{c}' END")
     return out
 
 
-def parse_sql(source: Source, cols: tuple[Col, ...]) -> str:
+def parse_sql(source: Source) -> str:
     """SELECT of typed columns, the original row text and the list of reason codes."""
+    cols = source.columns
     parsed = {col.name: PARSE[col.kind].format(c="r." + col.name) for col in cols}
     typed = [f"{parsed[col.name]} AS {col.name}" for col in cols]
     reasons = [reason for col in cols for reason in _reasons(col, parsed[col.name])]
-    for condition, code in ROW_RULES.get(source.name, ()):
-        reasons.append(f"CASE WHEN {condition.format(**parsed)} THEN '{code}' END")
-    if source.name in UNIQUE_ROWS:
-        key = ", ".join(parsed[c] for c in UNIQUE_ROWS[source.name])
+    for rule in source.row_rules:
+        reasons.append(f"CASE WHEN {parsed[rule.column]} < {parsed[rule.other]} THEN '{rule.code}' END")
+    if source.unique_rows:
+        key = ", ".join(parsed[c] for c in source.unique_rows)
         reasons.append(f"CASE WHEN row_number() OVER (PARTITION BY {key} ORDER BY r.source_row) > 1 THEN 'duplicate_row' END")
-    empty = " AND ".join(f"NOT {_present(c)}" for c in source.columns)
+    empty = " AND ".join(f"NOT {_present(c)}" for c in source.column_names)
     return f"""
         SELECT r.snapshot_date, r.source_file, r.source_row, {', '.join(typed)},
                coalesce(x.line_text, to_json(r)::VARCHAR) AS row_text,
@@ -116,12 +110,12 @@ def parse_sql(source: Source, cols: tuple[Col, ...]) -> str:
     """
 
 
-def stage(con, source: Source, cols: tuple[Col, ...], snapshot_date: date, table: str | None = None) -> dict:
+def stage(con, source: Source, snapshot_date: date, table: str | None = None) -> dict:
     """Parse one source's snapshot; loaded rows to staging, the rest to quarantine, in one transaction."""
     table = table or f"staging.{source.name}"
     params = {"snapshot_date": snapshot_date}
-    con.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {parse_sql(source, cols)}", params)
-    names = ", ".join(col.name for col in cols)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {parse_sql(source)}", params)
+    names = ", ".join(source.column_names)
     with transaction(con):
         loaded = replace_rows(con, table, snapshot_date,
                               f"SELECT snapshot_date, source_file, source_row, {names} FROM parsed WHERE len(reasons) = 0")
@@ -142,114 +136,50 @@ def stage(con, source: Source, cols: tuple[Col, ...], snapshot_date: date, table
     }
 
 
-STATUS = ("aktif", "nonaktif")
-KEYS_OF = "SELECT {key} FROM {table} WHERE snapshot_date = $snapshot_date"
-PERSON = (Col("nik", "nik"), Col("nama", "text", required=True), Col("tanggal_lahir", "birth_date"),
-          Col("jenis_kelamin", "sex"))
-# Programs each segment may hold (JAKON rows carry none: a project covers JKK and JKM).
-PU_PROGRAMS = ("JKK", "JKM", "JHT", "JP", "JKP")
-BPU_PROGRAMS = ("JKK", "JKM", "JHT")
-
-COLUMNS: dict[str, tuple[Col, ...]] = {
-    EMPLOYERS.name: (
-        Col("npp", "key", required=True, unique=True), Col("nama_perusahaan", "text", required=True),
-        Col("npwp", "code"),  # its 15/16-digit shape is a warning (checks), never a reason to drop the employer
-        Col("jenis_pemberi_kerja", "choice", required=True, values=("swasta", "bumn", "bumd", "instansi_pemerintah")),
-        Col("kbli", "code"), Col("skala_usaha", "choice", values=("mikro", "kecil", "menengah", "besar")),
-        Col("kode_wilayah", "village"), Col("jumlah_pekerja", "count"), Col("tanggal_daftar", "date"),
-        Col("status", "choice", required=True, values=STATUS),
-    ),
-    PU_WORKERS.name: (
-        Col("kpj", "key", required=True, unique=True), *PERSON,
-        Col("npp", "key", required=True, references=KEYS_OF.format(key="npp", table="staging.employers")), Col("upah", "money"),
-        Col("program", "programs", values=PU_PROGRAMS), Col("kode_wilayah_domisili", "village"),
-        Col("tanggal_mulai", "date", required=True), Col("tanggal_berhenti", "date"),
-        Col("status", "choice", required=True, values=STATUS),
-    ),
-    BPU_PARTICIPANTS.name: (
-        Col("kpj", "key", required=True, unique=True), *PERSON, Col("pekerjaan", "text"),
-        Col("penghasilan", "money"), Col("program", "programs", values=BPU_PROGRAMS), Col("kode_wilayah", "village"),
-        Col("tanggal_daftar", "date", required=True), Col("iuran_dibayar_sampai", "date", required=True),
-        Col("status", "choice", required=True, values=STATUS),
-    ),
-    JAKON_PROJECTS.name: (
-        Col("nomor_proyek", "key", required=True, unique=True), Col("nama_proyek", "text"), Col("npp", "key"),
-        Col("nilai_kontrak", "money"), Col("sumber_dana", "choice", values=("apbn", "apbd", "bumn", "swasta")),
-        Col("kode_wilayah", "village"), Col("tanggal_mulai", "date", required=True),
-        Col("tanggal_selesai", "date", required=True),
-    ),
-    JAKON_WORKERS.name: (
-        Col("nomor_proyek", "key", required=True, references=KEYS_OF.format(key="nomor_proyek", table="staging.jakon_projects")), *PERSON,
-        Col("kode_wilayah_domisili", "village"),
-    ),
-    OPD_NON_ASN.name: (
-        Col("kode_opd", "code", required=True), Col("nama_opd", "text"), *PERSON, Col("jabatan", "text"),
-    ),
-    CIVIL_REGISTRY.name: (
-        Col("kode_wilayah", "village", required=True), Col("pekerjaan", "occupation", required=True,
-                                                       references="SELECT name FROM reference.occupation_categories"),
-        Col("jenis_kelamin", "sex", required=True), Col("jumlah", "count", required=True),
-    ),
-}
-
-# Rules across columns of one row: (condition over the parsed columns, reason code).
-ROW_RULES: dict[str, tuple[tuple[str, str], ...]] = {
-    PU_WORKERS.name: (("{tanggal_berhenti} < {tanggal_mulai}", "invalid_period"),),
-    JAKON_PROJECTS.name: (("{tanggal_selesai} < {tanggal_mulai}", "invalid_period"),),
-}
-
-# Keys of more than one column: a later row repeating one is quarantined as `duplicate_row`.
-# A repeated registry row would count residents twice; a repeated project listing, a registration twice.
-UNIQUE_ROWS: dict[str, tuple[str, ...]] = {
-    CIVIL_REGISTRY.name: ("kode_wilayah", "pekerjaan", "jenis_kelamin"),
-    JAKON_WORKERS.name: ("nomor_proyek", "nik", "nama", "tanggal_lahir"),
-}
-
-DEPENDS = {
-    EMPLOYERS.name: [],
-    PU_WORKERS.name: [dg.AssetKey(["staging", "employers"])],
-    BPU_PARTICIPANTS.name: [],
-    JAKON_PROJECTS.name: [],
-    JAKON_WORKERS.name: [dg.AssetKey(["staging", "jakon_projects"])],
-    OPD_NON_ASN.name: [],
-    CIVIL_REGISTRY.name: [dg.AssetKey(["reference", "occupation_categories"])],
-}
+def _depends(source: Source) -> list[dg.AssetKey]:
+    """The raw file, the regions every village code is checked against, and every table a column references."""
+    keys = [dg.AssetKey(["raw", source.name]), dg.AssetKey(["reference", "regions"])]
+    for ref in source.references():
+        if ref.is_reference_data:
+            keys.append(dg.AssetKey(ref.table.split(".")))
+        elif not ref.soft:
+            keys.append(dg.AssetKey(["staging", ref.table]))
+    return keys
 
 
 def _staging_asset(source: Source) -> dg.AssetsDefinition:
     @dg.asset(
         name=source.name, key_prefix="staging", group_name="staging", partitions_def=snapshot_partitions,
         pool="pipeline_db", kinds={"duckdb"},
-        deps=[dg.AssetKey(["raw", source.name]), dg.AssetKey(["reference", "regions"]), *DEPENDS[source.name]],
+        deps=_depends(source),
         description=f"{source.description} Typed and checked; rows that break a rule are in staging.quarantine.",
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         snapshot_date = date.fromisoformat(context.partition_key)
         with warehouse.connect() as con:
-            metadata = stage(con, source, COLUMNS[source.name], snapshot_date)
+            metadata = stage(con, source, snapshot_date)
         return dg.MaterializeResult(metadata=metadata)
 
     return _asset
 
 
-STAGED_SOURCES = (EMPLOYERS, PU_WORKERS, BPU_PARTICIPANTS, JAKON_PROJECTS, JAKON_WORKERS, OPD_NON_ASN, CIVIL_REGISTRY)
-staging_assets = [_staging_asset(s) for s in STAGED_SOURCES]
+staging_assets = [_staging_asset(s) for s in SOURCES]
 
 
-def reason_codes(source: str) -> list[str]:
+def reason_codes(source: Source) -> list[str]:
     """Every reason code staging can give a row of `source` (docs/reason-codes.md documents each)."""
     codes = ["empty_row", *READ_DEFECTS]
-    for col in COLUMNS[source]:
+    for col in source.columns:
         if col.required:
             codes.append(f"missing_{col.name}")
         if col.kind in ("key", "date", "birth_date", "money", "count", "choice", "sex", "village", "programs"):
             codes.append(f"invalid_{col.name}")
         if col.kind == "birth_date":
             codes.append(f"implausible_{col.name}")
-        if col.references:
+        if col.references and not col.references.soft:
             codes.append(f"unknown_{col.name}")
         if col.unique:
             codes.append(f"duplicate_{col.name}")
-    codes += [code for _, code in ROW_RULES.get(source, ())]
-    codes += ["duplicate_row"] if source in UNIQUE_ROWS else []
+    codes += [rule.code for rule in source.row_rules]
+    codes += ["duplicate_row"] if source.unique_rows else []
     return codes

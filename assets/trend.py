@@ -3,8 +3,8 @@
 
 import dagster as dg
 
-from pipelines.partitions import snapshot_partitions
-from pipelines.resources import Warehouse
+from warehouse.partitions import snapshot_partitions
+from warehouse.resources import Warehouse
 from warehouse.db import first, preview, replace_table, transaction
 
 INDICATORS = ("coverage_pct", "participant_growth_pct")

@@ -40,7 +40,7 @@ def one_run(workdir: Path, method: str) -> dict:
     import duckdb
 
     from pipelines.cli import run_snapshot
-    from pipelines.resources import Warehouse
+    from warehouse.resources import Warehouse
 
     warehouse = Warehouse(landing_dir=str(workdir / "landing"), warehouse_dir=str(workdir / f"warehouse_{method}"),
                           pseudonym_key="bench", identity_method=method)
@@ -60,7 +60,7 @@ def one_link(workdir: Path) -> dict:
     import polars as pl
 
     from assets import linkage
-    from pipelines.evaluate import MODEL_PATH, pairwise
+    from sample.evaluate import MODEL_PATH, pairwise
     from warehouse.db import load_macros
 
     with duckdb.connect(str(workdir / "warehouse" / "pipeline.duckdb")) as con:
@@ -98,7 +98,7 @@ def _child(*args: str) -> dict:
 
 
 def kendari(tmp: Path) -> None:
-    from pipelines.generator import generate
+    from sample.generator import generate
 
     generate(tmp / "landing", tmp / "truth", SNAPSHOT, seed=42, scale=1.0)
     rows = [_child("--one-run", method, "--workdir", str(tmp)) for method in ("exact", "probabilistic")]
@@ -113,8 +113,8 @@ def million(tmp: Path, scale: float) -> None:
     import dagster as dg
 
     from pipelines.definitions import all_assets
-    from pipelines.generator import generate
-    from pipelines.resources import Warehouse
+    from sample.generator import generate
+    from warehouse.resources import Warehouse
 
     started = time.perf_counter()
     summary = generate(tmp / "landing", tmp / "truth", SNAPSHOT, seed=11, scale=scale)

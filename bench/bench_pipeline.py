@@ -23,8 +23,8 @@ def one_scale(scale: float, workdir: Path) -> dict:
     import dagster as dg
 
     from pipelines.definitions import all_assets
-    from pipelines.generator import generate
-    from pipelines.resources import Warehouse
+    from sample.generator import generate
+    from warehouse.resources import Warehouse
 
     started = time.perf_counter()
     truth = generate(workdir / "landing", workdir / "truth", SNAPSHOT, seed=1, scale=scale)

@@ -57,7 +57,8 @@ FROM (SELECT i, hash(i) AS h FROM range($rows) t(i));
 def hand_written_sql(snapshot: date) -> str:
     """The same rules as the suite, one statement, counted the way GX counts (NULLs are not unexpected)."""
     from checks.suites import KEY_REGEX, VILLAGE_REGEX, _years_before
-    from assets.staging import MAX_AGE, MIN_AGE, PU_PROGRAMS
+    from assets.staging import MAX_AGE, MIN_AGE
+    from sources.catalog import PU_PROGRAMS
     from datetime import timedelta
 
     one = "(" + "|".join(PU_PROGRAMS) + ")"
@@ -108,7 +109,7 @@ def _suite():
 def run_gx(path: Path) -> tuple[float, list[int]]:
     from checks.gx import GreatExpectationsResource
     from checks.suites import run_suite
-    from pipelines.resources import Warehouse
+    from warehouse.resources import Warehouse
 
     warehouse = Warehouse(warehouse_dir=str(path.parent), pseudonym_key="bench-not-used")
     assert warehouse.pipeline_db == path, "the benchmark file must be named pipeline.duckdb"

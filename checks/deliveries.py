@@ -11,9 +11,9 @@ from datetime import date
 import dagster as dg
 
 from assets.ingest import UTF8_ENCODINGS
-from assets.sources import ALL_SOURCES, Source
-from pipelines.partitions import snapshot_partitions
-from pipelines.resources import Warehouse
+from sources import SOURCES, Source
+from warehouse.partitions import snapshot_partitions
+from warehouse.resources import Warehouse
 from warehouse.db import first
 
 DELIVERED_AS_UTF8 = "delivered_as_utf8"
@@ -98,4 +98,4 @@ def _delivery_checks(source: Source) -> list[dg.AssetChecksDefinition]:
     return [delivered_as_utf8, delivery_intact, header_as_contract]
 
 
-delivery_checks = [check for source in ALL_SOURCES for check in _delivery_checks(source)]
+delivery_checks = [check for source in SOURCES for check in _delivery_checks(source)]

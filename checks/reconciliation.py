@@ -8,10 +8,10 @@ from datetime import date
 
 import dagster as dg
 
-from assets.sources import CIVIL_REGISTRY
-from assets.staging import QUARANTINE, STAGED_SOURCES
-from pipelines.partitions import snapshot_partitions
-from pipelines.resources import Warehouse
+from assets.staging import QUARANTINE
+from sources import SOURCES, Source
+from warehouse.partitions import snapshot_partitions
+from warehouse.resources import Warehouse
 
 NOTHING_LOST = "nothing_lost"
 MOSTLY_LOADED = "mostly_loaded"
@@ -57,9 +57,9 @@ WHERE snapshot_date = $snapshot_date AND source = '{s}' GROUP BY ALL ORDER BY n 
 """
 
 
-def _staged_checks(source: str) -> list[dg.AssetChecksDefinition]:
-    asset = dg.AssetKey(["staging", source])
-    is_registry = source == CIVIL_REGISTRY.name
+def _staged_checks(source: Source) -> list[dg.AssetChecksDefinition]:
+    asset = dg.AssetKey(["staging", source.name])
+    is_registry = source.delivery == "registry"
     name = REGISTRY_COMPLETE if is_registry else MOSTLY_LOADED
     description = (
         "ERROR, blocking. Every Dukcapil row is loaded: a quarantined registry row (unknown occupation, bad village "
@@ -72,8 +72,8 @@ def _staged_checks(source: str) -> list[dg.AssetChecksDefinition]:
     @dg.asset_check(asset=asset, name=name, blocking=True, description=description, **CHECK)
     def _check(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
         d = _snapshot(context)
-        received, loaded, quarantined = _rows(warehouse, STAGED_COUNTS_SQL.format(s=source, q=QUARANTINE), d)[0]
-        reasons = _rows(warehouse, TOP_REASONS_SQL.format(s=source, q=QUARANTINE), d)
+        received, loaded, quarantined = _rows(warehouse, STAGED_COUNTS_SQL.format(s=source.name, q=QUARANTINE), d)[0]
+        reasons = _rows(warehouse, TOP_REASONS_SQL.format(s=source.name, q=QUARANTINE), d)
         share = quarantined / received if received else 0.0
         passed = quarantined == 0 if is_registry else share <= MAX_QUARANTINED_SHARE
         return dg.AssetCheckResult(
@@ -81,7 +81,7 @@ def _staged_checks(source: str) -> list[dg.AssetChecksDefinition]:
             metadata={"rows_received": received, "rows_loaded": loaded, "rows_quarantined": quarantined,
                       "quarantined_share": float(share), "reasons": _md(("reasons", "rows"), reasons)},
             description=None if passed else (
-                f"{quarantined} of {received} {source} rows quarantined ({share:.0%}); top reason: "
+                f"{quarantined} of {received} {source.name} rows quarantined ({share:.0%}); top reason: "
                 f"{reasons[0][0] if reasons else '?'}."),
         )
 
@@ -101,7 +101,7 @@ NOTHING_LOST_SQL = " UNION ALL ".join(
                  WHERE snapshot_date = $snapshot_date AND source = '{s.name}') AS reported_loaded,
                (SELECT coalesce(sum(rows_quarantined), 0) FROM marts.data_quality
                  WHERE snapshot_date = $snapshot_date AND source = '{s.name}') AS reported_quarantined"""
-    for s in STAGED_SOURCES)
+    for s in SOURCES)
 
 
 @dg.asset_check(asset=dg.AssetKey(["marts", "data_quality"]), name=NOTHING_LOST, blocking=True, **CHECK, description=(
@@ -203,6 +203,6 @@ def segment_sum_beside_distinct(context: dg.AssetCheckExecutionContext, warehous
                     f"segment sum {segment_sum} is below the distinct count {distinct}: the marts disagree.")
 
 
-reconciliation_checks = [c for s in STAGED_SOURCES for c in _staged_checks(s.name)] + [
+reconciliation_checks = [c for s in SOURCES for c in _staged_checks(s)] + [
     nothing_lost, overlap_sums_to_covered, covered_within_eligible, villages_within_eligible,
     segment_sum_beside_distinct]

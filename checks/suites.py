@@ -4,7 +4,7 @@ Each check validates only its snapshot's rows (`snapshot_date = <partition>`), b
 the pipeline database opened read-only (checks.gx), and reports unexpected counts with a few
 sample values, masked for personal columns.
 
-Two kinds per staged source, both generated from the column kinds in assets/staging.py, so the
+Two kinds per staged source, both generated from its specification (sources/catalog.py), so the
 rules that route rows to quarantine and the rules that verify the result are one description:
   * `staged_rules_hold` (ERROR, blocking): every loaded row obeys the quarantine rules. It fails
     only if staging let a bad row through, which would corrupt every figure after it.
@@ -18,10 +18,12 @@ from datetime import date, timedelta
 
 import dagster as dg
 
-from assets.staging import COLUMNS, MAX_AGE, MIN_AGE, ROW_RULES, STAGED_SOURCES, UNIQUE_ROWS, Col
+from assets.staging import MAX_AGE, MIN_AGE, reference_sql
+from sources import SOURCES, Column, Source
+from sources.catalog import NIK_MOSTLY
 from checks.gx import PERSONAL_DATA_COLUMNS, GreatExpectationsResource, SuiteOutcome, to_check_result
-from pipelines.partitions import snapshot_partitions
-from pipelines.resources import Warehouse
+from warehouse.partitions import snapshot_partitions
+from warehouse.resources import Warehouse
 
 class _LazyExpectations:
     """Great Expectations takes seconds to import: the Definitions (and the UI) load without it,
@@ -42,13 +44,6 @@ MART_SHAPE = "mart_shape"
 
 VILLAGE_REGEX = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$"
 KEY_REGEX = r"^[A-Za-z0-9][A-Za-z0-9./-]{0,29}$"  # the shape key_is_plausible() accepts (macros.sql)
-# Documented shapes (docs/reason-codes.md): warnings only, the contract sample and older extracts differ.
-NIK_REGEX = r"^[0-9]{16}$"
-KPJ_REGEX = r"^[0-9]{11}$"  # the participant card number printed on a BPJS Ketenagakerjaan card
-NPP_REGEX = r"^[A-Za-z0-9]{8}$"  # employer registration number
-NPWP_REGEX = r"^[0-9]([.\- ]?[0-9]){14,15}$"  # 15 or 16 digits once punctuation is removed
-KBLI_REGEX = r"^[0-9]{5}$"
-NIK_MOSTLY = 0.95  # a source may carry some invalid NIKs (they are linked by name); more is a warning
 
 Expectations = Callable[[date], list]  # the suite for one snapshot date
 
@@ -76,7 +71,7 @@ def _years_before(d: date, years: int) -> date:
     return d.replace(year=d.year - years) if not (d.month == 2 and d.day == 29) else date(d.year - years, 2, 28)
 
 
-def _rule_expectations(col: Col, d: date) -> list:
+def _rule_expectations(col: Column, d: date) -> list:
     """The expectations that restate one column's quarantine rules over the loaded rows."""
     c, out = col.name, []
     if col.required:
@@ -103,30 +98,31 @@ def _rule_expectations(col: Col, d: date) -> list:
     return out
 
 
-def _row_rule_expectations(source: str) -> list:
-    out = []  # ROW_RULES are `{a} < {b}` comparisons, restated as A >= B
-    for condition, _ in ROW_RULES.get(source, ()):
-        a, b = (part.strip().strip("{}") for part in condition.split("<"))
-        out.append(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=a, column_B=b, or_equal=True,
-                                                                ignore_row_if="either_value_is_missing"))
-    if source in UNIQUE_ROWS:
-        out.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(UNIQUE_ROWS[source])))
+def _row_rule_expectations(source: Source) -> list:
+    out = [gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=rule.column, column_B=rule.other, or_equal=True,
+                                                       ignore_row_if="either_value_is_missing")
+           for rule in source.row_rules]
+    if source.unique_rows:
+        out.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(source.unique_rows)))
     return out
 
 
 SNAPSHOT_DATE = "DATE '{date}'"  # filled in per partition by run_suite
 
 
-def _staged_rules(source: str) -> Suite:
-    cols = COLUMNS[source]
-    references = tuple(
-        (f"{col.name} NOT IN ({col.references.replace('$snapshot_date', SNAPSHOT_DATE)})",
-         lambda d, c=col.name: [gxe.ExpectColumnValuesToBeNull(column=c)])
-        for col in cols if col.references)
+def _orphans(col: Column) -> tuple[str, Expectations]:
+    """An extra batch: the rows whose `col` points to nothing; expected to be none (its values all null)."""
+    predicate = f"{col.name} IS NOT NULL AND {col.name} NOT IN " \
+                f"({reference_sql(col.references).replace('$snapshot_date', SNAPSHOT_DATE)})"
+    return predicate, lambda d, c=col.name: [gxe.ExpectColumnValuesToBeNull(column=c)]
+
+
+def _staged_rules(source: Source) -> Suite:
+    cols = source.columns
     return Suite(
-        asset=("staging", source), name=STAGED_RULES_HOLD, table=f"staging.{source}", blocking=True,
+        asset=("staging", source.name), name=STAGED_RULES_HOLD, table=f"staging.{source.name}", blocking=True,
         expectations=lambda d: [e for col in cols for e in _rule_expectations(col, d)] + _row_rule_expectations(source),
-        extra=references,
+        extra=tuple(_orphans(col) for col in cols if col.references and not col.references.soft),
         description=(
             "ERROR, blocking. Every loaded row obeys the rules that send rows to quarantine (required, unique, allowed "
             "values, amounts >= 0, village codes, key shapes, programs of the segment, age 15-90, periods, and the "
@@ -135,22 +131,14 @@ def _staged_rules(source: str) -> Suite:
     )
 
 
-def _conventions(source: str) -> Suite | None:
-    names = {col.name for col in COLUMNS[source]}
+def _conventions(source: Source) -> Suite | None:
     # (column, regex, mostly) per convention; the expectations are built when the check runs
-    shapes = [("nik", NIK_REGEX, NIK_MOSTLY)] if "nik" in names else []
-    shapes += [("kpj", KPJ_REGEX, 1.0)] if "kpj" in names else []
-    if source == "employers":
-        shapes += [("npp", NPP_REGEX, 1.0), ("npwp", NPWP_REGEX, 1.0), ("kbli", KBLI_REGEX, 1.0)]
-    extra = ()
-    if source == "jakon_projects":
-        # a contractor need not be a PU employer of this city; a number that matches none is worth a look
-        extra = (("npp IS NOT NULL AND npp NOT IN (SELECT npp FROM staging.employers WHERE snapshot_date = DATE '{date}')",
-                  lambda d: [gxe.ExpectColumnValuesToBeNull(column="npp")]),)
+    shapes = [(col.name, col.shape, col.shape_mostly) for col in source.columns if col.shape]
+    extra = tuple(_orphans(col) for col in source.columns if col.references and col.references.soft)
     if not shapes and not extra:
         return None
     return Suite(
-        asset=("staging", source), name=SOURCE_CONVENTIONS, table=f"staging.{source}", blocking=False,
+        asset=("staging", source.name), name=SOURCE_CONVENTIONS, table=f"staging.{source.name}", blocking=False,
         expectations=lambda d: [gxe.ExpectColumnValuesToMatchRegex(column=c, regex=r, mostly=m) for c, r, m in shapes],
         extra=extra,
         description=(
@@ -249,7 +237,6 @@ def suite_check(suite: Suite) -> dg.AssetChecksDefinition:
     return _check
 
 
-STAGED_SUITES = [_staged_rules(s.name) for s in STAGED_SOURCES] + \
-    [c for c in (_conventions(s.name) for s in STAGED_SOURCES) if c] + [IDENTITY_SUITE]
+STAGED_SUITES = [_staged_rules(s) for s in SOURCES] + [c for c in (_conventions(s) for s in SOURCES) if c] + [IDENTITY_SUITE]
 ALL_SUITES: Sequence[Suite] = [*STAGED_SUITES, *MART_SUITES]
 suite_checks = [suite_check(s) for s in ALL_SUITES]

@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.resources import DEMO_PSEUDONYM_KEY, Warehouse, warehouse_from_env
+from warehouse.resources import DEMO_PSEUDONYM_KEY, Warehouse, warehouse_from_env
 from warehouse.db import first
 
 DEMO_DATE = date(2025, 6, 8)
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     show = sub.add_parser("summary", help="print the summary of a published snapshot")
     show.add_argument("--date", type=date.fromisoformat, required=True)
 
-    from pipelines import evaluate  # identity resolution against ground truth (docs/identity.md)
+    from sample import evaluate  # identity resolution against ground truth (docs/identity.md)
     evaluate.add_arguments(sub.add_parser("evaluate", help="pairwise precision, recall and F1 of identity "
                                           "resolution on the generator's sample, FEBRL 3 and FEBRL 4"))
 
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "generate":
-            from pipelines.generator import generate
+            from sample.generator import generate
             landing = args.landing or Path(os.environ.get("JAMSOSTEK_LANDING_DIR", "data/landing"))
             truth = generate(landing, args.truth, args.date, seed=args.seed, scale=args.scale, formats=args.formats)
             print(f"Landing zone written to {landing / args.date.isoformat()}, ground truth to {args.truth}.")
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             run_snapshot(warehouse, args.date)
             print(summary(warehouse.analytics_db, args.date))
         elif args.command == "demo":
-            from pipelines.generator import generate
+            from sample.generator import generate
             landing, truth_dir = DEMO_DIR / "landing", DEMO_DIR / "truth"
             shutil.rmtree(DEMO_DIR, ignore_errors=True)  # the demo always starts from nothing
             generate(landing, truth_dir, DEMO_DATE, seed=args.seed, scale=args.scale, formats="mixed")
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "evaluate":
             evaluate.run(args)
         elif args.command == "series":
-            from pipelines.series import generate_series
+            from sample.series import generate_series
             landing = args.landing or Path(os.environ.get("JAMSOSTEK_LANDING_DIR", "data/landing"))
             written = generate_series(landing, args.truth, args.end, args.months, seed=args.seed, scale=args.scale)
             print(f"{len(written)} monthly snapshots written to {landing}: {written[0]['snapshot_date']} to "

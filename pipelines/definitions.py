@@ -15,7 +15,7 @@ from checks.deliveries import delivery_checks
 from checks.gx import GreatExpectationsResource
 from checks.reconciliation import reconciliation_checks
 from checks.suites import suite_checks
-from pipelines.resources import warehouse_from_env
+from warehouse.resources import warehouse_from_env
 from pipelines.schedules import build_nightly_schedule
 from pipelines.sensors import build_landing_sensor
 

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from pipelines.partitions import TIMEZONE, is_partition, landing_dates, today_wita
-from pipelines.resources import Warehouse
+from warehouse.partitions import TIMEZONE, is_partition, landing_dates, today_wita
+from warehouse.resources import Warehouse
 from pipelines.sensors import TRIGGER_TAG
 
 NIGHTLY_CRON = "0 2 * * *"  # 02:00 WITA (Asia/Makassar, UTC+8), after the source systems' nightly extracts

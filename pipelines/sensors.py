@@ -8,8 +8,8 @@ from pathlib import Path
 import dagster as dg
 
 from assets.ingest import LandingError, find_registry_file
-from pipelines.partitions import is_partition, landing_dates
-from pipelines.resources import Warehouse
+from warehouse.partitions import is_partition, landing_dates
+from warehouse.resources import Warehouse
 
 # The last asset of a snapshot run: a partition materialised here was fully processed and published.
 PUBLISHED = dg.AssetKey(["analytics", "published"])

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.cli import run_snapshot
-from pipelines.resources import Warehouse
+from warehouse.resources import Warehouse
 
 CONTRACT_SAMPLE = Path(__file__).parent / "data" / "contract_sample"
 SAMPLE_DATE = date(2025, 6, 8)

@@ -8,7 +8,7 @@ import dagster as dg
 from assets.ingest import raw_assets
 from assets.reference import reference_assets
 from assets.staging import staging_assets
-from pipelines.resources import Warehouse
+from warehouse.resources import Warehouse
 from tests.conftest import CONTRACT_SAMPLE, SAMPLE_DATE, make_warehouse
 from warehouse.db import connect
 

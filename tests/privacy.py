@@ -6,7 +6,7 @@ import duckdb
 import polars as pl
 
 from assets.ingest import find_source_file, read_landing_file
-from assets.sources import BPU_PARTICIPANTS, JAKON_WORKERS, OPD_NON_ASN, PU_WORKERS
+from sources.catalog import BPU_PARTICIPANTS, JAKON_WORKERS, OPD_NON_ASN, PU_WORKERS
 
 PERSON_SOURCES = (PU_WORKERS, BPU_PARTICIPANTS, JAKON_WORKERS, OPD_NON_ASN)
 ALLOWED_DATE_COLUMNS = {"snapshot_date", "civil_registry_cut_off"}

@@ -3,7 +3,7 @@
 import polars as pl
 import pytest
 
-from pipelines import evaluate
+from sample import evaluate
 from pipelines.cli import main
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.generator import CALIBRATION, generate
+from sample.generator import CALIBRATION, generate
 
 D = date(2025, 6, 8)
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"

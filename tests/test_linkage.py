@@ -11,8 +11,8 @@ import pytest
 
 from assets import linkage
 from pipelines.definitions import all_assets
-from pipelines.generator import generate
-from pipelines.resources import PROJECT_DIR, Warehouse
+from sample.generator import generate
+from warehouse.resources import PROJECT_DIR, Warehouse
 from tests.conftest import SAMPLE_DATE, make_warehouse
 from warehouse.db import load_macros
 

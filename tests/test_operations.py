@@ -20,7 +20,7 @@ import yaml
 
 from pipelines.cli import RunFailed, run_snapshot
 from pipelines.definitions import defs, landing_sensor, nightly_snapshot
-from pipelines.partitions import TIMEZONE, landing_dates
+from warehouse.partitions import TIMEZONE, landing_dates
 from pipelines.schedules import NIGHTLY_CRON
 from pipelines.sensors import PUBLISHED
 from tests.conftest import CONTRACT_SAMPLE, SAMPLE_DATE, make_warehouse
@@ -372,8 +372,8 @@ def test_a_run_killed_mid_write_is_retried_and_the_backfill_succeeds(server):
 # --- a series of snapshots from the generator --------------------------------------------------------------
 
 def test_monthly_series_grows_churns_and_keeps_the_contract(tmp_path):
-    from pipelines.generator import COLUMNS
-    from pipelines.series import generate_series, month_dates
+    from sample.generator import COLUMNS
+    from sample.series import generate_series, month_dates
 
     written = generate_series(tmp_path / "landing", tmp_path / "truth", date(2025, 6, 8), 6, seed=7, scale=0.02)
     dates = month_dates(date(2025, 6, 8), 6)
@@ -414,7 +414,7 @@ def test_monthly_series_grows_churns_and_keeps_the_contract(tmp_path):
 
 
 def test_a_series_run_through_the_pipeline_shows_the_trend(tmp_path):
-    from pipelines.series import generate_series
+    from sample.series import generate_series
 
     generate_series(tmp_path / "landing", tmp_path / "truth", date(2025, 6, 8), 3, seed=3, scale=0.02)
     warehouse = make_warehouse(tmp_path / "landing", tmp_path / "warehouse")

@@ -20,7 +20,7 @@ from assets.publish import PUBLISHED_SCHEMA, STORAGE_VERSION, TABLES, parquet_di
 from assets.trend import reference_coverage_targets, marts_coverage_trend, trend_sql
 from assets.publish import analytics_published
 from pipelines.cli import run_snapshot
-from pipelines.resources import Warehouse
+from warehouse.resources import Warehouse
 from tests.conftest import CONTRACT_SAMPLE, SAMPLE_DATE, TEST_KEY, copy_warehouse, make_warehouse
 
 EARLIER = date(2025, 1, 10)  # uses the 2024-12-31 registry file; SAMPLE_DATE (2025-06-08) uses it too
@@ -110,7 +110,7 @@ RUNNER = """
 import sys
 from datetime import date
 from pipelines.cli import run_snapshot
-from pipelines.resources import Warehouse
+from warehouse.resources import Warehouse
 run_snapshot(Warehouse(landing_dir=sys.argv[1], warehouse_dir=sys.argv[2], pseudonym_key=sys.argv[3]),
              date.fromisoformat(sys.argv[4]))
 """

@@ -6,9 +6,9 @@ import polars as pl
 import pytest
 
 from assets.ingest import find_source_file, read_landing_file
-from assets.sources import WORKER_SOURCES, BPU_PARTICIPANTS, JAKON_WORKERS, PU_WORKERS
+from sources.catalog import BPU_PARTICIPANTS, JAKON_WORKERS, PU_WORKERS, WORKER_SOURCES
 from pipelines.cli import run_snapshot
-from pipelines.generator import generate
+from sample.generator import generate
 from tests.conftest import SAMPLE_DATE, make_warehouse
 from tests.privacy import leaks, personal_values
 from warehouse.db import load_macros

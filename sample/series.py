@@ -25,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.generator import generate, registry_cutoff
+from sample.generator import generate, registry_cutoff
 
 WORKFORCE_GROWTH = 0.015  # a year, for the semesters before the newest registry file
 PROJECT_LISTED_DAYS = 90  # a JAKON project is registered this long before it starts

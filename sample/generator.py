@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from sources import SOURCES
+
 __all__ = ["generate", "CALIBRATION"]
 
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / "reference"
@@ -41,18 +43,8 @@ WORKER_SOURCES = ("pu_workers", "bpu_participants", "jakon_workers")
 SEGMENT = {"pu_workers": "PU", "bpu_participants": "BPU", "jakon_workers": "JAKON"}
 BIT = {"pu_workers": 1, "bpu_participants": 2, "jakon_workers": 4}
 
-COLUMNS = {
-    "employers": ("npp", "nama_perusahaan", "npwp", "jenis_pemberi_kerja", "kbli", "skala_usaha", "kode_wilayah",
-                  "jumlah_pekerja", "tanggal_daftar", "status"),
-    "pu_workers": ("kpj", "nik", "nama", "tanggal_lahir", "jenis_kelamin", "npp", "upah", "program",
-                   "kode_wilayah_domisili", "tanggal_mulai", "tanggal_berhenti", "status"),
-    "bpu_participants": ("kpj", "nik", "nama", "tanggal_lahir", "jenis_kelamin", "pekerjaan", "penghasilan", "program",
-                         "kode_wilayah", "tanggal_daftar", "iuran_dibayar_sampai", "status"),
-    "jakon_projects": ("nomor_proyek", "nama_proyek", "npp", "nilai_kontrak", "sumber_dana", "kode_wilayah",
-                       "tanggal_mulai", "tanggal_selesai"),
-    "jakon_workers": ("nomor_proyek", "nik", "nama", "tanggal_lahir", "jenis_kelamin", "kode_wilayah_domisili"),
-    "civil_registry": ("kode_wilayah", "pekerjaan", "jenis_kelamin", "jumlah"),
-}
+# The headers, as the specification declares them, of every file the generator writes (the required ones).
+COLUMNS = {s.name: s.column_names for s in SOURCES if s.required_file}
 
 # Shares of the population and of the rows; tuned so that every budget below stays feasible.
 OUTSIDE_SHARE = 0.015  # covered people living outside Kendari, relative to those inside
