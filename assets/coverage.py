@@ -1,176 +1,62 @@
-"""Coverage marts: who is covered at the snapshot date, where they live, against the eligible workforce."""
+"""Coverage marts: who is covered at the snapshot date, where they live, against the eligible workforce, and the
+trend against the national targets. The SQL of each table is in warehouse/sql/marts/<table>.sql."""
 
 
 from datetime import date
 
 import dagster as dg
 
-from assets.identity import identity_record_links, staging_registrations
-from assets.staging import QUARANTINE
+from assets.identity import identity_record_links
+from assets.reference import reference_coverage_targets
+from assets.staging import staging_registrations
 from sources import SOURCES
+from warehouse.db import first, preview, replace_rows, replace_table, sql, transaction
 from warehouse.partitions import snapshot_partitions
 from warehouse.resources import Warehouse
-from warehouse.db import first, preview, replace_rows, transaction
 
-WORKERS_SQL = """
-WITH reg AS (
-    SELECT r.*, l.person_id, l.person_nik
-    FROM staging.registrations r
-    JOIN identity.record_links l USING (snapshot_date, source, source_row)
-    WHERE r.snapshot_date = $snapshot_date
-),
-per_person AS (
-    SELECT person_id,
-           bool_or(is_active) AS is_active,
-           coalesce(array_to_string(list_sort(list_distinct(list(segment) FILTER (WHERE is_active))), '+'), '') AS segments,
-           -- region: domicile of the most recent active registration that has one; for people with no
-           -- active registration, of the most recent one; else the district in a valid NIK
-           coalesce(
-               arg_max(domicile_village, (start_date, source, source_row)) FILTER (WHERE is_active AND domicile_village IS NOT NULL),
-               CASE WHEN NOT bool_or(is_active) THEN
-                   arg_max(domicile_village, (start_date, source, source_row)) FILTER (WHERE domicile_village IS NOT NULL) END,
-               nik_district(any_value(person_nik))  -- the person's own NIK, not a mistyped copy on one form
-           ) AS region_code,
-           mode(jenis_kelamin) AS sex,
-           mode(year(tanggal_lahir)) AS birth_year,
-           count(*) AS registrations
-    FROM reg GROUP BY person_id
-)
-SELECT CAST($snapshot_date AS DATE) AS snapshot_date, person_id, is_active, segments, region_code,
-       CASE length(region_code) WHEN 13 THEN 'village' WHEN 8 THEN 'district' END AS region_level,
-       coalesce(starts_with(region_code, $area_code || '.'), false) AS in_area,
-       sex, birth_year, registrations
-FROM per_person
-"""
-
-# Eligible workforce and covered workers at village, district and city level, side by side.
-COVERAGE_BY_REGION_SQL = """
-WITH eligible_village AS (
-    SELECT c.kode_wilayah AS village, sum(c.jumlah) AS eligible
-    FROM staging.civil_registry c
-    JOIN (SELECT DISTINCT name FROM reference.occupation_categories WHERE category = 'eligible') o
-      ON o.name = upper(trim(c.pekerjaan))
-    WHERE c.snapshot_date = $snapshot_date AND starts_with(c.kode_wilayah, $area_code || '.')
-    GROUP BY ALL
-),
-eligible AS (
-    SELECT CASE WHEN GROUPING(village) = 0 THEN 'village' WHEN GROUPING(district) = 0 THEN 'district' ELSE 'city' END AS level,
-           coalesce(village, district, $area_code) AS region_code, sum(eligible) AS eligible_workforce
-    FROM (SELECT village, substr(village, 1, 8) AS district, eligible FROM eligible_village)
-    GROUP BY GROUPING SETS ((village, district), (district), ())
-),
-covered_people AS (
-    SELECT CASE WHEN region_level = 'village' THEN region_code END AS village, substr(region_code, 1, 8) AS district,
-           list_contains(string_split(segments, '+'), 'PU') AS pu,
-           list_contains(string_split(segments, '+'), 'BPU') AS bpu,
-           list_contains(string_split(segments, '+'), 'JAKON') AS jakon
-    FROM marts.workers WHERE snapshot_date = $snapshot_date AND is_active AND in_area
-),
-covered AS (
-    SELECT CASE WHEN GROUPING(village) = 0 THEN 'village' WHEN GROUPING(district) = 0 THEN 'district' ELSE 'city' END AS level,
-           coalesce(village, district, $area_code) AS region_code,
-           count(*) AS covered_workers, count(*) FILTER (WHERE pu) AS covered_pu,
-           count(*) FILTER (WHERE bpu) AS covered_bpu, count(*) FILTER (WHERE jakon) AS covered_jakon
-    FROM covered_people
-    GROUP BY GROUPING SETS ((village, district), (district), ())
-    HAVING NOT (GROUPING(village) = 0 AND village IS NULL)  -- district-only people have no village row
-),
-regions AS (
-    SELECT CASE level WHEN 'regency' THEN 'city' ELSE level END AS level, code AS region_code, name AS region_name
-    FROM reference.regions WHERE code = $area_code OR starts_with(code, $area_code || '.')
-)
-SELECT CAST($snapshot_date AS DATE) AS snapshot_date, level, region_code, region_name,
-       coalesce(e.eligible_workforce, 0)::BIGINT AS eligible_workforce,
-       coalesce(c.covered_workers, 0)::BIGINT AS covered_workers,
-       (coalesce(e.eligible_workforce, 0) - coalesce(c.covered_workers, 0))::BIGINT AS uncovered_workers,
-       100.0 * coalesce(c.covered_workers, 0) / nullif(e.eligible_workforce, 0) AS coverage_pct,
-       coalesce(c.covered_pu, 0)::BIGINT AS covered_pu, coalesce(c.covered_bpu, 0)::BIGINT AS covered_bpu,
-       coalesce(c.covered_jakon, 0)::BIGINT AS covered_jakon
-FROM regions
-FULL JOIN eligible e USING (level, region_code)
-FULL JOIN covered c USING (level, region_code)
-ORDER BY CASE level WHEN 'city' THEN 0 WHEN 'district' THEN 1 ELSE 2 END, region_code
-"""
-
-COVERED_OUTSIDE_AREA_SQL = """
-SELECT CAST($snapshot_date AS DATE) AS snapshot_date,
-       coalesce(substr(w.region_code, 1, 5), 'unknown') AS regency_code, r.name AS regency_name,
-       count(*)::BIGINT AS covered_workers
-FROM marts.workers w LEFT JOIN reference.regions r ON r.code = substr(w.region_code, 1, 5)
-WHERE w.snapshot_date = $snapshot_date AND w.is_active AND NOT w.in_area
-GROUP BY ALL ORDER BY covered_workers DESC
-"""
-
-COVERAGE_BY_SEGMENT_SQL = """
-WITH received AS (
-    SELECT 'PU' AS segment, count(*) AS n FROM raw.pu_workers WHERE snapshot_date = $snapshot_date
-    UNION ALL SELECT 'BPU', count(*) FROM raw.bpu_participants WHERE snapshot_date = $snapshot_date
-    UNION ALL SELECT 'JAKON', count(*) FROM raw.jakon_workers WHERE snapshot_date = $snapshot_date
-),
-active AS (
-    SELECT r.segment, count(*) AS active_registrations, count(DISTINCT l.person_id) AS active_workers
-    FROM staging.registrations r JOIN identity.record_links l USING (snapshot_date, source, source_row)
-    WHERE r.snapshot_date = $snapshot_date AND r.is_active GROUP BY ALL
-),
-people AS (
-    SELECT unnest(string_split(segments, '+')) AS segment, segments, in_area
-    FROM marts.workers WHERE snapshot_date = $snapshot_date AND is_active
-)
-SELECT CAST($snapshot_date AS DATE) AS snapshot_date, received.segment,
-       received.n::BIGINT AS registrations,
-       coalesce(a.active_registrations, 0)::BIGINT AS active_registrations,
-       coalesce(a.active_workers, 0)::BIGINT AS active_workers,
-       (SELECT count(*) FROM people p WHERE p.segment = received.segment AND p.segments = received.segment)::BIGINT AS exclusive_workers,
-       (SELECT count(*) FROM people p WHERE p.segment = received.segment AND p.in_area)::BIGINT AS active_workers_in_area
-FROM received LEFT JOIN active a USING (segment)
-ORDER BY CASE received.segment WHEN 'PU' THEN 0 WHEN 'BPU' THEN 1 ELSE 2 END
-"""
-
-SEGMENT_OVERLAP_SQL = """
-SELECT CAST($snapshot_date AS DATE) AS snapshot_date, segments, count(*)::BIGINT AS workers,
-       count(*) FILTER (WHERE in_area)::BIGINT AS workers_in_area
-FROM marts.workers WHERE snapshot_date = $snapshot_date AND is_active
-GROUP BY segments ORDER BY workers DESC
-"""
-
-# Each quarantined row counts once, under the sorted combination of its reasons, so that for
-# every source the rows sum to what was received.
-DATA_QUALITY_SQL = """
-WITH received AS ({received}),
-quarantined AS (
-    SELECT source, array_to_string(list_sort(reasons), '+') AS reason, count(*) AS n
-    FROM {quarantine} WHERE snapshot_date = $snapshot_date GROUP BY ALL
-)
-SELECT CAST($snapshot_date AS DATE) AS snapshot_date, source, 'ok' AS reason,
-       (received.n - coalesce(q.n, 0))::BIGINT AS rows_received,
-       (received.n - coalesce(q.n, 0))::BIGINT AS rows_loaded, 0::BIGINT AS rows_quarantined
-FROM received LEFT JOIN (SELECT source, sum(n) AS n FROM quarantined GROUP BY source) q USING (source)
-UNION ALL
-SELECT CAST($snapshot_date AS DATE), source, reason, n::BIGINT, 0::BIGINT, n::BIGINT FROM quarantined
-ORDER BY source, reason = 'ok' DESC, rows_received DESC
-"""
+MARTS = dict(group_name="coverage", partitions_def=snapshot_partitions, pool="pipeline_db", kinds={"duckdb"})
 
 
 def _params(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dict:
     return {"snapshot_date": date.fromisoformat(context.partition_key), "area_code": warehouse.area_code}
 
 
-def _write(warehouse: Warehouse, params: dict, table: str, sql: str) -> int:
+def _write(warehouse: Warehouse, params: dict, table: str) -> int:
+    """Replace the snapshot's rows of marts.<table> with warehouse/sql/marts/<table>.sql."""
+    query = sql(f"marts/{table}")
     with warehouse.connect() as con, transaction(con):
-        used = {k: v for k, v in params.items() if f"${k}" in sql}
-        rows = replace_rows(con, table, params["snapshot_date"], sql, used)
-    return rows
+        used = {k: v for k, v in params.items() if f"${k}" in query}
+        return replace_rows(con, f"marts.{table}", params["snapshot_date"], query, used)
 
 
-MARTS = dict(group_name="coverage", partitions_def=snapshot_partitions, pool="pipeline_db", kinds={"duckdb"})
+@dg.asset(key=["marts", "registration_activity"], deps=[staging_registrations], **MARTS)
+def marts_registration_activity(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Whether each loaded registration is active at the snapshot date (contract §2).
+
+    Active PU: status aktif, started on or before the date, not stopped by it. Active BPU: aktif,
+    registered on or before the date, contributions paid up to at least the date. Active JAKON:
+    listed on a project whose coverage period contains the date. The rule lives here, in the coverage
+    layer: changing it never reruns the identity linkage.
+    """
+    params = _params(context, warehouse)
+    rows = _write(warehouse, params, "registration_activity")
+    with warehouse.connect(read_only=True) as con:
+        by_segment = con.execute("SELECT segment, count(*), count(*) FILTER (WHERE is_active) "
+                                 "FROM marts.registration_activity WHERE snapshot_date = ? GROUP BY ALL ORDER BY 1",
+                                 [params["snapshot_date"]]).fetchall()
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows,
+        **{f"{seg}_registrations": n for seg, n, _ in by_segment},
+        **{f"{seg}_active_registrations": a for seg, _, a in by_segment},
+    })
 
 
-@dg.asset(key=["marts", "workers"], deps=[identity_record_links, staging_registrations], **MARTS)
+@dg.asset(key=["marts", "workers"], deps=[identity_record_links, marts_registration_activity], **MARTS)
 def marts_workers(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """One row per person: covered or not at the snapshot date, in which segments, and where they live."""
     params = _params(context, warehouse)
-    rows = _write(warehouse, params, "marts.workers", WORKERS_SQL)
-    with warehouse.connect() as con:
+    rows = _write(warehouse, params, "workers")
+    with warehouse.connect(read_only=True) as con:
         covered, in_area = first(con, "SELECT count(*) FILTER (WHERE is_active), count(*) FILTER (WHERE is_active AND in_area) "
                                        "FROM marts.workers WHERE snapshot_date = ?", [params["snapshot_date"]])
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "covered_workers_all": covered,
@@ -186,8 +72,8 @@ def marts_coverage_by_region(context: dg.AssetExecutionContext, warehouse: Wareh
     district in their NIK.
     """
     params = _params(context, warehouse)
-    rows = _write(warehouse, params, "marts.coverage_by_region", COVERAGE_BY_REGION_SQL)
-    with warehouse.connect() as con:
+    rows = _write(warehouse, params, "coverage_by_region")
+    with warehouse.connect(read_only=True) as con:
         city = first(con, "SELECT eligible_workforce, covered_workers, uncovered_workers, coverage_pct FROM marts.coverage_by_region "
                            "WHERE snapshot_date = ? AND level = 'city'", [params["snapshot_date"]])
         table = preview(con, "SELECT region_code, region_name, eligible_workforce, covered_workers, round(coverage_pct, 2) AS pct "
@@ -202,7 +88,7 @@ def marts_coverage_by_region(context: dg.AssetExecutionContext, warehouse: Wareh
 @dg.asset(key=["marts", "covered_outside_area"], deps=[marts_workers], **MARTS)
 def marts_covered_outside_area(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Covered workers who live outside the configured area, by regency: reported apart, never in its rate."""
-    rows = _write(warehouse, _params(context, warehouse), "marts.covered_outside_area", COVERED_OUTSIDE_AREA_SQL)
+    rows = _write(warehouse, _params(context, warehouse), "covered_outside_area")
     return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
 
@@ -214,8 +100,8 @@ def marts_coverage_by_segment(context: dg.AssetExecutionContext, warehouse: Ware
     segment and be active in several segments.
     """
     params = _params(context, warehouse)
-    rows = _write(warehouse, params, "marts.coverage_by_segment", COVERAGE_BY_SEGMENT_SQL)
-    with warehouse.connect() as con:
+    rows = _write(warehouse, params, "coverage_by_segment")
+    with warehouse.connect(read_only=True) as con:
         table = preview(con, "SELECT * EXCLUDE (snapshot_date) FROM marts.coverage_by_segment WHERE snapshot_date = ?",
                         [params["snapshot_date"]])
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "segments": dg.MetadataValue.md(table)})
@@ -224,7 +110,7 @@ def marts_coverage_by_segment(context: dg.AssetExecutionContext, warehouse: Ware
 @dg.asset(key=["marts", "segment_overlap"], deps=[marts_workers], **MARTS)
 def marts_segment_overlap(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Active workers by the combination of segments they are active in (e.g. `BPU+PU`): each person once."""
-    rows = _write(warehouse, _params(context, warehouse), "marts.segment_overlap", SEGMENT_OVERLAP_SQL)
+    rows = _write(warehouse, _params(context, warehouse), "segment_overlap")
     return dg.MaterializeResult(metadata={"dagster/row_count": rows})
 
 
@@ -232,11 +118,8 @@ def marts_segment_overlap(context: dg.AssetExecutionContext, warehouse: Warehous
 def marts_data_quality(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Rows received, loaded and quarantined per source and reason: for each source received = loaded + quarantined."""
     params = _params(context, warehouse)
-    received = " UNION ALL ".join(f"SELECT '{s.name}' AS source, count(*) AS n FROM raw.{s.name} "
-                                  "WHERE snapshot_date = $snapshot_date" for s in SOURCES)
-    rows = _write(warehouse, params, "marts.data_quality",
-                  DATA_QUALITY_SQL.format(received=received, quarantine=QUARANTINE))
-    with warehouse.connect() as con:
+    rows = _write(warehouse, params, "data_quality")
+    with warehouse.connect(read_only=True) as con:
         quarantined = first(con, "SELECT coalesce(sum(rows_quarantined), 0) FROM marts.data_quality WHERE snapshot_date = ?",
                                   [params["snapshot_date"]])[0]
         table = preview(con, "SELECT source, reason, rows_received FROM marts.data_quality WHERE snapshot_date = ?",
@@ -245,5 +128,45 @@ def marts_data_quality(context: dg.AssetExecutionContext, warehouse: Warehouse) 
                                           "by_source_and_reason": dg.MetadataValue.md(table)})
 
 
-coverage_assets = [marts_workers, marts_coverage_by_region, marts_covered_outside_area, marts_coverage_by_segment,
-                   marts_segment_overlap, marts_data_quality]
+@dg.asset(key=["marts", "coverage_trend"], deps=[marts_coverage_by_region, marts_coverage_by_segment,
+                                                 reference_coverage_targets], **MARTS)
+def marts_coverage_trend(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Where Kendari's coverage is heading: per snapshot, coverage and participants against the target for its year,
+    the annual growth achieved over the 12 months before it, and the growth needed to reach the final target
+    (99.5% by 2045).
+
+    Recomputed over every snapshot in the marts each time one is materialised, so a snapshot backfilled late
+    still updates the growth of the ones after it. Also writes marts.coverage_vs_targets (every snapshot
+    against every coverage target). analytics.duckdb computes the same tables over the published snapshots.
+    """
+    with warehouse.connect() as con, transaction(con):
+        rows = replace_table(con, "marts.coverage_trend", sql("marts/coverage_trend", src="marts"))
+        replace_table(con, "marts.coverage_vs_targets", sql("marts/coverage_vs_targets", src="marts"))
+    with warehouse.connect(read_only=True) as con:
+        latest = first(con, """SELECT snapshot_date, coverage_pct, target_pct_this_year, gap_pp,
+                                      covered_workers_growth_pct_per_year, required_growth_pct_per_year,
+                                      required_pp_per_year, final_target_pct, final_target_year
+                               FROM marts.coverage_trend ORDER BY snapshot_date DESC LIMIT 1""")
+        table = preview(con, """SELECT snapshot_date, covered_workers, round(coverage_pct, 2) AS coverage_pct,
+                                       round(target_pct_this_year, 2) AS target_pct, round(gap_pp, 2) AS gap_pp,
+                                       round(covered_workers_growth_pct_per_year, 1) AS growth_pct_per_year,
+                                       round(required_growth_pct_per_year, 1) AS required_growth_pct_per_year
+                                FROM marts.coverage_trend ORDER BY snapshot_date DESC""", limit=24)
+    metadata = {"dagster/row_count": rows, "trend": dg.MetadataValue.md(table)}
+    if latest:
+        date_, pct, target, gap, growth, required, pp, final_pct, final_year = latest
+        metadata |= {
+            "latest_snapshot": str(date_), "coverage_pct": _num(pct), "target_pct_this_year": _num(target),
+            "gap_pp": _num(gap), "covered_workers_growth_pct_per_year": _num(growth),
+            f"required_growth_pct_per_year_to_{final_year}": _num(required),
+            f"required_pp_per_year_to_{final_year}": _num(pp), "final_target_pct": _num(final_pct),
+        }
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def _num(value) -> dg.MetadataValue:
+    return dg.MetadataValue.float(float(value)) if value is not None else dg.MetadataValue.text("n/a")
+
+
+coverage_assets = [marts_registration_activity, marts_workers, marts_coverage_by_region, marts_covered_outside_area,
+                   marts_coverage_by_segment, marts_segment_overlap, marts_data_quality, marts_coverage_trend]

@@ -6,74 +6,10 @@ from datetime import date
 import dagster as dg
 
 from assets import linkage
+from assets.staging import staging_registrations
+from warehouse.db import replace_rows, transaction
 from warehouse.partitions import snapshot_partitions
 from warehouse.resources import Warehouse
-from warehouse.db import replace_rows, transaction
-
-# Every loaded registration of the three segments, in one shape, with its activity at the snapshot date.
-REGISTRATION_COLUMNS = ("source, source_row, segment, record_key, kpj, nik, nama, tanggal_lahir, jenis_kelamin, "
-                        "domicile_village, start_date, is_active")
-REGISTRATIONS_SQL = """
-WITH unioned AS (
-    SELECT snapshot_date, 'pu_workers' AS source, source_row, 'PU' AS segment, 'pu:' || kpj AS record_key,
-           kpj, nik, nama, tanggal_lahir, jenis_kelamin, kode_wilayah_domisili AS domicile_village,
-           tanggal_mulai AS start_date,
-           status = 'aktif' AND tanggal_mulai <= snapshot_date
-               AND (tanggal_berhenti IS NULL OR tanggal_berhenti > snapshot_date) AS is_active
-    FROM staging.pu_workers WHERE snapshot_date = $snapshot_date
-    UNION ALL
-    SELECT snapshot_date, 'bpu_participants', source_row, 'BPU', 'bpu:' || kpj,
-           kpj, nik, nama, tanggal_lahir, jenis_kelamin, kode_wilayah,
-           tanggal_daftar,
-           status = 'aktif' AND tanggal_daftar <= snapshot_date AND iuran_dibayar_sampai >= snapshot_date
-    FROM staging.bpu_participants WHERE snapshot_date = $snapshot_date
-    UNION ALL
-    SELECT w.snapshot_date, 'jakon_workers', w.source_row, 'JAKON',
-           'jakon:' || w.nomor_proyek || ':' || coalesce(w.nik, '') || ':' || upper(w.nama) || ':' || coalesce(w.tanggal_lahir::VARCHAR, ''),
-           NULL, w.nik, w.nama, w.tanggal_lahir, w.jenis_kelamin, w.kode_wilayah_domisili,
-           p.tanggal_mulai,
-           p.tanggal_mulai <= w.snapshot_date AND w.snapshot_date <= p.tanggal_selesai
-    FROM staging.jakon_workers w
-    JOIN staging.jakon_projects p ON p.snapshot_date = w.snapshot_date AND p.nomor_proyek = w.nomor_proyek
-    WHERE w.snapshot_date = $snapshot_date
-)
-SELECT *, nik_is_valid(nik) AS nik_valid,
-       nik_is_valid(nik) AND substr(nik, 7, 6) = nik_birth_digits(tanggal_lahir, jenis_kelamin) AS nik_agrees
-FROM unioned
-"""
-
-
-@dg.asset(
-    key=["staging", "registrations"], group_name="staging", partitions_def=snapshot_partitions, pool="pipeline_db",
-    deps=[dg.AssetKey(["staging", s]) for s in ("pu_workers", "bpu_participants", "jakon_workers", "jakon_projects")],
-    kinds={"duckdb"},
-)
-def staging_registrations(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """Every loaded worker registration (PU, BPU, JAKON) in one shape, and whether it is active at the snapshot date.
-
-    Active PU: status aktif, started on or before the date, not stopped by it. Active BPU: aktif,
-    registered on or before the date, contributions paid up to at least the date. Active JAKON:
-    listed on a project whose coverage period contains the date.
-    """
-    snapshot_date = date.fromisoformat(context.partition_key)
-    with warehouse.connect() as con:
-        rows = _replace(con, "staging.registrations", snapshot_date, REGISTRATIONS_SQL)
-        by_segment = con.execute("""SELECT segment, count(*), count(*) FILTER (WHERE is_active),
-                                           count(*) FILTER (WHERE NOT nik_valid OR nik_valid IS NULL)
-                                    FROM staging.registrations WHERE snapshot_date = ? GROUP BY ALL ORDER BY 1""",
-                                 [snapshot_date]).fetchall()
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": rows,
-        **{f"{seg}_registrations": n for seg, n, _, _ in by_segment},
-        **{f"{seg}_active_registrations": a for seg, _, a, _ in by_segment},
-        **{f"{seg}_without_valid_nik": b for seg, _, _, b in by_segment},
-    })
-
-
-def _replace(con, table: str, snapshot_date: date, sql: str) -> int:
-    with transaction(con):
-        return replace_rows(con, table, snapshot_date, sql, {"snapshot_date": snapshot_date})
-
 
 REVIEW_DECISIONS = "review_decisions.csv"
 
@@ -141,4 +77,4 @@ def identity_record_links(context: dg.AssetExecutionContext, warehouse: Warehous
     yield dg.MaterializeResult(asset_key=["identity", "nik_collisions"], metadata={"dagster/row_count": collisions})
 
 
-identity_assets = [staging_registrations, identity_record_links]
+identity_assets = [identity_record_links]

@@ -5,7 +5,7 @@ Two steps, each atomic:
 1. `publish/snapshot` copies one snapshot's analyst rows from the marts into the `publish` schema of the
    pipeline database, in one transaction, once every mart of the run has succeeded. A run that dies half way
    leaves that snapshot's published rows as they were, whatever state its marts are in.
-2. `analytics/published` builds analytics.duckdb from the `publish` schema alone (every snapshot ever
+2. `publish/analytics` builds analytics.duckdb from the `publish` schema alone (every snapshot ever
    published), in a new file that is checkpointed, closed and synced before it is renamed over the live
    one: a reader with the old file open keeps reading it, a new connection sees the new file at once.
 """
@@ -21,10 +21,10 @@ import duckdb
 
 from assets.coverage import coverage_assets
 from assets.identity import identity_record_links
-from assets.trend import marts_coverage_trend, trend_sql, vs_targets_sql
+from assets.reference import reference_coverage_targets
+from warehouse.db import SQL_DIR, first, replace_rows, sql, transaction
 from warehouse.partitions import snapshot_partitions
 from warehouse.resources import DEMO_PSEUDONYM_KEY, Warehouse
-from warehouse.db import SQL_DIR, first, replace_rows, transaction
 
 # DuckDB 1.4 and newer can open it: many analysts' tools (DBeaver's driver, older Python) ship DuckDB 1.x,
 # which refuses files in DuckDB 2.0's own format ("version number 999").
@@ -61,8 +61,8 @@ TABLES = {
                        FROM publish.record_links r JOIN person_keys k USING (person_id)""",
     "snapshots": """SELECT snapshot_date, civil_registry_cut_off, $demo_key AS pseudonymised_with_demo_key
                     FROM publish.snapshots""",
-    "coverage_trend": trend_sql(PUBLISHED_SCHEMA),
-    "coverage_vs_targets": vs_targets_sql(PUBLISHED_SCHEMA),
+    "coverage_trend": sql("marts/coverage_trend", src=PUBLISHED_SCHEMA),
+    "coverage_vs_targets": sql("marts/coverage_vs_targets", src=PUBLISHED_SCHEMA),
     "coverage_targets": "SELECT indicator, year, value, source, note FROM reference.coverage_targets",
 }
 
@@ -191,8 +191,8 @@ def publish_snapshot_asset(context: dg.AssetExecutionContext, warehouse: Warehou
 
 
 @dg.asset(
-    key=["analytics", "published"], group_name="publish", partitions_def=snapshot_partitions, pool="pipeline_db",
-    deps=[*coverage_assets, identity_record_links, publish_snapshot_asset, marts_coverage_trend], kinds={"duckdb"},
+    key=["publish", "analytics"], group_name="publish", partitions_def=snapshot_partitions, pool="pipeline_db",
+    deps=[*coverage_assets, identity_record_links, publish_snapshot_asset, reference_coverage_targets], kinds={"duckdb"},
 )
 def analytics_published(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """analytics.duckdb, the analysts' copy: every published snapshot's coverage tables and the trend against the

@@ -16,9 +16,9 @@ import dagster as dg
 
 from assets.ingest import MALFORMED_ROW, TRUNCATED_ROW
 from sources import SOURCES, Column, Ref, Source
+from warehouse.db import first, replace_rows, sql, transaction
 from warehouse.partitions import snapshot_partitions
 from warehouse.resources import Warehouse
-from warehouse.db import first, replace_rows, transaction
 
 QUARANTINE = "staging.quarantine"
 READ_DEFECTS = (TRUNCATED_ROW, MALFORMED_ROW)
@@ -163,7 +163,29 @@ def _staging_asset(source: Source) -> dg.AssetsDefinition:
     return _asset
 
 
-staging_assets = [_staging_asset(s) for s in SOURCES]
+@dg.asset(
+    key=["staging", "registrations"], group_name="staging", partitions_def=snapshot_partitions, pool="pipeline_db",
+    deps=[dg.AssetKey(["staging", s.name]) for s in SOURCES if s.segment], kinds={"duckdb"},
+)
+def staging_registrations(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Every loaded worker registration (PU, BPU, JAKON) in one shape: the person it names and whether its NIK can
+    be trusted (valid, agreeing with the birth date and sex). Identity's only input; activity is a coverage rule."""
+    snapshot_date = date.fromisoformat(context.partition_key)
+    with warehouse.connect() as con:
+        with transaction(con):
+            rows = replace_rows(con, "staging.registrations", snapshot_date, sql("staging/registrations"),
+                                {"snapshot_date": snapshot_date})
+        by_segment = con.execute("""SELECT segment, count(*), count(*) FILTER (WHERE NOT nik_valid OR nik_valid IS NULL)
+                                    FROM staging.registrations WHERE snapshot_date = ? GROUP BY ALL ORDER BY 1""",
+                                 [snapshot_date]).fetchall()
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows,
+        **{f"{seg}_registrations": n for seg, n, _ in by_segment},
+        **{f"{seg}_without_valid_nik": b for seg, _, b in by_segment},
+    })
+
+
+staging_assets = [*(_staging_asset(s) for s in SOURCES), staging_registrations]
 
 
 def reason_codes(source: Source) -> list[str]:

@@ -41,6 +41,7 @@ STAGED_RULES_HOLD = "staged_rules_hold"
 SOURCE_CONVENTIONS = "source_conventions"
 IDENTITY_TRUST = "identity_trust"
 MART_SHAPE = "mart_shape"
+STARTED_BY_SNAPSHOT = "started_by_snapshot"
 
 VILLAGE_REGEX = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$"
 KEY_REGEX = r"^[A-Za-z0-9][A-Za-z0-9./-]{0,29}$"  # the shape key_is_plausible() accepts (macros.sql)
@@ -154,14 +155,23 @@ IDENTITY_SUITE = Suite(
     expectations=lambda d: [
         gxe.ExpectColumnValuesToBeInSet(column="nik_valid", value_set=[True], mostly=NIK_MOSTLY),
         gxe.ExpectColumnValuesToBeInSet(column="nik_agrees", value_set=[True], mostly=0.9),
+    ],
+    description=(
+        "WARN, not blocking. How far the registrations can be trusted for identity: a structurally valid NIK "
+        "(16 digits, existing province, real DDMMYY, +40 for women) and a NIK whose birth digits agree with "
+        "tanggal_lahir and jenis_kelamin. Disagreement lowers trust in a NIK match; it never quarantines a row."),
+)
+
+ACTIVITY_SUITE = Suite(
+    asset=("marts", "registration_activity"), name=STARTED_BY_SNAPSHOT, table="marts.registration_activity",
+    blocking=False,
+    expectations=lambda d: [
         # a start after the snapshot date is "not active yet", not an error; many of them are worth a look
         gxe.ExpectColumnValuesToBeBetween(column="start_date", max_value=d, mostly=0.99),
     ],
     description=(
-        "WARN, not blocking. How far the registrations can be trusted for identity: a structurally valid NIK "
-        "(16 digits, existing province, real DDMMYY, +40 for women), a NIK whose birth digits agree with "
-        "tanggal_lahir and jenis_kelamin, and start dates not after the snapshot (those are counted as not active "
-        "yet). Disagreement lowers trust in a NIK match; it never quarantines a row."),
+        "WARN, not blocking. Registrations start on or before the snapshot date (more than 1% starting later is "
+        "worth a look: a date typed in the wrong century or format). Such registrations count as not active yet."),
 )
 
 
@@ -238,5 +248,5 @@ def suite_check(suite: Suite) -> dg.AssetChecksDefinition:
 
 
 STAGED_SUITES = [_staged_rules(s) for s in SOURCES] + [c for c in (_conventions(s) for s in SOURCES) if c] + [IDENTITY_SUITE]
-ALL_SUITES: Sequence[Suite] = [*STAGED_SUITES, *MART_SUITES]
+ALL_SUITES: Sequence[Suite] = [*STAGED_SUITES, ACTIVITY_SUITE, *MART_SUITES]
 suite_checks = [suite_check(s) for s in ALL_SUITES]

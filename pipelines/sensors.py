@@ -12,7 +12,7 @@ from warehouse.partitions import is_partition, landing_dates
 from warehouse.resources import Warehouse
 
 # The last asset of a snapshot run: a partition materialised here was fully processed and published.
-PUBLISHED = dg.AssetKey(["analytics", "published"])
+PUBLISHED = dg.AssetKey(["publish", "analytics"])
 TRIGGER_TAG = "jamsostek/trigger"
 
 

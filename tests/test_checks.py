@@ -112,7 +112,7 @@ def test_nothing_lost_stops_publication_when_a_row_vanishes(sample, tmp_path):
     copy = copy_warehouse(warehouse, tmp_path)
     with duckdb.connect(str(copy.pipeline_db)) as con:
         con.execute("DELETE FROM staging.bpu_participants WHERE source_row = 4")
-    result = materialise(copy, selection=dg.AssetSelection.assets(marts_data_quality, ["analytics", "published"]))
+    result = materialise(copy, selection=dg.AssetSelection.assets(marts_data_quality, ["publish", "analytics"]))
     lost = evaluations(result)[("marts/data_quality", NOTHING_LOST)]
     assert not lost.passed and lost.blocking
     assert lost.description == "received != loaded + quarantined for bpu_participants"
@@ -130,7 +130,7 @@ def test_blocking_check_failure_stops_what_depends_on_it(tmp_path):
     assert check.description == "1 of 6 civil_registry rows quarantined (17%); top reason: unknown_pekerjaan."
     done = materialised(result)
     assert "staging/civil_registry" in done and "marts/workers" in done  # what does not depend on it goes on
-    assert "marts/coverage_by_region" not in done and "analytics/published" not in done
+    assert "marts/coverage_by_region" not in done and "publish/analytics" not in done
 
 
 def test_run_snapshot_names_the_blocking_check_and_why(tmp_path):
@@ -155,7 +155,7 @@ def test_damaged_but_readable_delivery_is_published_with_warnings(tmp_path):
     registry.write_text(registry.read_text().replace("KARYAWAN SWASTA,P,8", "KARYAWAN SWASTA,P,0"))
     warehouse = make_warehouse(landing, tmp_path / "warehouse")
     result = materialise(warehouse)
-    assert result.success and "analytics/published" in materialised(result)
+    assert result.success and "publish/analytics" in materialised(result)
     evals = evaluations(result)
     utf8 = evals[("raw/employers", "delivered_as_utf8")]
     assert not utf8.passed and utf8.severity == dg.AssetCheckSeverity.WARN and "decoded 'é'" in utf8.description

@@ -12,7 +12,7 @@ def test_definitions_load_with_expected_assets():
                                           "jakon_workers", "civil_registry", "registrations")}
     expected |= {"reference/regions", "reference/occupation_categories", "identity/record_links", "marts/workers",
                  "marts/coverage_by_region", "marts/coverage_by_segment", "marts/segment_overlap", "marts/data_quality",
-                 "analytics/published"}
+                 "publish/analytics"}
     assert expected <= keys
     assert defs.resolve_job_def("snapshot_job") is not None
 

@@ -317,7 +317,7 @@ def test_backfill_of_30_snapshots_on_the_multiprocess_executor_never_hits_the_lo
     no DuckDB lock error, and no two steps ever inside the database at once. Three assets keep it to minutes:
     a process costs 1.5-4 s here, and the whole graph is ~80 steps a snapshot."""
     dev, warehouse_dir = server
-    assets = [["marts", "covered_outside_area"], ["publish", "snapshot"], ["analytics", "published"]]
+    assets = [["marts", "covered_outside_area"], ["publish", "snapshot"], ["publish", "analytics"]]
     started = time.monotonic()
     backfill = dev.launch_backfill([d.isoformat() for d in BACKFILL_DATES], assets,
                                    run_config={"execution": {"config": {"multiprocess": {"max_concurrent": 2}}}})

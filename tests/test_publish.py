@@ -17,7 +17,9 @@ import polars as pl
 import pytest
 
 from assets.publish import PUBLISHED_SCHEMA, STORAGE_VERSION, TABLES, parquet_dir
-from assets.trend import reference_coverage_targets, marts_coverage_trend, trend_sql
+from assets.coverage import marts_coverage_trend
+from assets.reference import reference_coverage_targets
+from warehouse.db import sql
 from assets.publish import analytics_published
 from pipelines.cli import run_snapshot
 from warehouse.resources import Warehouse
@@ -260,7 +262,7 @@ def test_target_for_a_year_between_targets_is_interpolated(tmp_path):
                        t(snapshot_date, level, eligible_workforce, covered_workers, coverage_pct)""")
         con.execute("CREATE TABLE publish.coverage_by_segment AS SELECT DATE '2024-06-30' AS snapshot_date, 1 AS active_registrations")
         got = {d.year: (t, s) for d, t, s in con.execute(
-            f"SELECT snapshot_date, target_pct_this_year, target_source FROM ({trend_sql('publish')})").fetchall()}
+            f"SELECT snapshot_date, target_pct_this_year, target_source FROM ({sql('marts/coverage_trend', src='publish')})").fetchall()}
     assert got[2024] == (None, None)  # before the first target year
     assert got[2027][0] == pytest.approx(34.99 + (43.92 - 34.99) / 3)
     assert got[2027][1] == "between RKP 2026 2026 and RPJMN 2025-2029 2029"

@@ -176,7 +176,7 @@ def test_nik_structure_is_a_flag_not_a_reason_to_quarantine(landing, tmp_path):
 
 
 def test_nik_disagreeing_with_birth_date_and_sex_only_lowers_trust(landing, tmp_path):
-    from assets.identity import staging_registrations
+    from assets.staging import staging_registrations
     import dagster as dg
     from tests.conftest import SAMPLE_DATE
 

@@ -14,6 +14,15 @@ SQL_DIR = Path(__file__).parent / "sql"
 LAYER_SCHEMAS = ("raw", "reference", "staging", "identity", "marts")
 
 
+def sql(name: str, **schemas: str) -> str:
+    """The text of `warehouse/sql/<name>.sql` (e.g. `marts/workers`); `schemas` fill `{placeholders}` of schema names.
+
+    Raises FileNotFoundError naming the file when there is none.
+    """
+    text = (SQL_DIR / f"{name}.sql").read_text()
+    return text.format(**schemas) if schemas else text
+
+
 def load_macros(con: duckdb.DuckDBPyConnection) -> None:
     """Temporary macros: they live in the connection, so neither database file depends on them."""
     con.execute((SQL_DIR / "macros.sql").read_text())

@@ -1,0 +1,31 @@
+-- marts.workers: one row per person, covered or not at the snapshot date, in which segments, where they live.
+WITH reg AS (
+    SELECT r.*, a.start_date, a.is_active, l.person_id, l.person_nik
+    FROM staging.registrations r
+    JOIN marts.registration_activity a USING (snapshot_date, source, source_row)
+    JOIN identity.record_links l USING (snapshot_date, source, source_row)
+    WHERE r.snapshot_date = $snapshot_date
+),
+per_person AS (
+    SELECT person_id,
+           bool_or(is_active) AS is_active,
+           coalesce(array_to_string(list_sort(list_distinct(list(segment) FILTER (WHERE is_active))), '+'), '') AS segments,
+           -- region: domicile of the most recent active registration that has one; for people with no
+           -- active registration, of the most recent one; else the district in a valid NIK
+           coalesce(
+               arg_max(domicile_village, (start_date, source, source_row)) FILTER (WHERE is_active AND domicile_village IS NOT NULL),
+               CASE WHEN NOT bool_or(is_active) THEN
+                   arg_max(domicile_village, (start_date, source, source_row)) FILTER (WHERE domicile_village IS NOT NULL) END,
+               nik_district(min(person_nik))  -- the person's own NIK, not a mistyped copy on one form
+           ) AS region_code,
+           -- the value most of their registrations give; a tie goes to the smallest value (mode() picks any)
+           list_sort(list_transform(map_entries(histogram(jenis_kelamin)), lambda e: {'n': -e.value::BIGINT, 'v': e.key}))[1].v AS sex,
+           list_sort(list_transform(map_entries(histogram(year(tanggal_lahir))), lambda e: {'n': -e.value::BIGINT, 'v': e.key}))[1].v AS birth_year,
+           count(*) AS registrations
+    FROM reg GROUP BY person_id
+)
+SELECT CAST($snapshot_date AS DATE) AS snapshot_date, person_id, is_active, segments, region_code,
+       CASE length(region_code) WHEN 13 THEN 'village' WHEN 8 THEN 'district' END AS region_level,
+       coalesce(starts_with(region_code, $area_code || '.'), false) AS in_area,
+       sex, birth_year, registrations
+FROM per_person
