@@ -1,0 +1,104 @@
+"""The structure the code promises: dependencies run one way, and a source is added through its specification."""
+
+import ast
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+
+from tests.conftest import CONTRACT_SAMPLE, SAMPLE_DATE
+
+PROJECT = Path(__file__).resolve().parents[1]
+LOWER_LAYERS = ("assets", "checks", "warehouse", "sources")
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_no_lower_layer_imports_the_wiring_or_the_sample_data():
+    offenders = []
+    for package in LOWER_LAYERS:
+        for path in sorted((PROJECT / package).rglob("*.py")):
+            for name in _imports(path):
+                if name.split(".")[0] in ("pipelines", "sample"):
+                    offenders.append(f"{path.relative_to(PROJECT)} imports {name}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_production_wheel_leaves_the_sample_data_out():
+    import tomllib
+
+    packages = tomllib.loads((PROJECT / "pyproject.toml").read_text())["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
+    assert "sample" not in packages and {"sources", "assets", "checks", "warehouse", "pipelines"} <= set(packages)
+
+
+# The worked example of docs/adding-a-source.md: a required source whose kpj must exist in bpu_participants.
+BPU_PAYMENTS = textwrap.dedent('''
+    BPU_PAYMENTS = Source(
+        "bpu_payments", "Contributions paid by BPU participants, one row per payment.",
+        columns=(
+            Column("kpj", "key", required=True, references=Ref("bpu_participants", "kpj")),
+            Column("bulan_iuran", "text", required=True),
+            Column("tanggal_bayar", "date", required=True),
+            Column("jumlah_iuran", "money"),
+        ),
+        unique_rows=("kpj", "bulan_iuran"),
+    )
+''')
+PAYMENTS_CSV = """kpj,bulan_iuran,tanggal_bayar,jumlah_iuran
+B001,2025-05,2025-05-10,Rp 16.800
+B001,2025-06,10/06/2025,16800
+B002,2025-05,2025-05-31,16.800
+X999,2025-05,2025-05-02,16800
+B001,2025-06,2025-06-11,16800
+"""
+
+
+def test_a_source_is_added_through_its_specification_alone(tmp_path):
+    """Copy the project, declare bpu_payments in sources/catalog.py only, deliver its file, run every asset."""
+    copy = tmp_path / "project"
+    for part in ("assets", "checks", "pipelines", "reference", "sources", "warehouse"):
+        shutil.copytree(PROJECT / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    catalog = copy / "sources" / "catalog.py"
+    text = catalog.read_text()
+    anchor = "# In dependency order"
+    assert anchor in text and "OPD_NON_ASN,\n" in text
+    text = text.replace(anchor, BPU_PAYMENTS + "\n" + anchor).replace("OPD_NON_ASN,\n", "OPD_NON_ASN, BPU_PAYMENTS,\n", 1)
+    catalog.write_text(text)
+    landing = tmp_path / "landing"
+    shutil.copytree(CONTRACT_SAMPLE, landing)
+    (landing / SAMPLE_DATE.isoformat() / "bpu_payments.csv").write_text(PAYMENTS_CSV)
+
+    script = textwrap.dedent(f"""
+        from datetime import date
+        from pipelines.cli import run_snapshot
+        from warehouse.resources import Warehouse
+        run_snapshot(Warehouse(landing_dir={str(landing)!r}, warehouse_dir={str(tmp_path / 'warehouse')!r},
+                               pseudonym_key="test-secret-key"), date.fromisoformat({SAMPLE_DATE.isoformat()!r}))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=copy, env={"PYTHONPATH": str(copy), "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with duckdb.connect(str(tmp_path / "warehouse" / "pipeline.duckdb"), read_only=True) as con:
+        loaded = con.execute("SELECT kpj, bulan_iuran, tanggal_bayar::VARCHAR, jumlah_iuran FROM staging.bpu_payments "
+                             "ORDER BY source_row").fetchall()
+        reasons = con.execute("SELECT source_row, reasons FROM staging.quarantine WHERE source = 'bpu_payments' "
+                              "ORDER BY 1").fetchall()
+    assert loaded == [("B001", "2025-05", "2025-05-10", 16800), ("B001", "2025-06", "2025-06-10", 16800),
+                      ("B002", "2025-05", "2025-05-31", 16800)]
+    assert reasons == [(4, ["unknown_kpj"]), (5, ["duplicate_row"])]
+    with duckdb.connect(str(tmp_path / "warehouse" / "analytics.duckdb"), read_only=True) as con:
+        quality = con.execute("SELECT reason, rows_received FROM data_quality WHERE source = 'bpu_payments' "
+                              "ORDER BY reason").fetchall()
+    assert quality == [("duplicate_row", 1), ("ok", 3), ("unknown_kpj", 1)]
