@@ -8,16 +8,12 @@ import dagster as dg
 from assets.ingest import raw_assets
 from assets.reference import reference_assets
 from assets.staging import staging_assets
+from sources import SOURCES
 from warehouse.resources import Warehouse
 from tests.conftest import CONTRACT_SAMPLE, SAMPLE_DATE, make_warehouse
 from warehouse.db import connect
 
-HEADER = {
-    "pu_workers": "kpj,nik,nama,tanggal_lahir,jenis_kelamin,npp,upah,program,kode_wilayah_domisili,tanggal_mulai,"
-                  "tanggal_berhenti,status",
-    "employers": "npp,nama_perusahaan,npwp,jenis_pemberi_kerja,kbli,skala_usaha,kode_wilayah,jumlah_pekerja,"
-                 "tanggal_daftar,status",
-}
+HEADER = {s.name: ",".join(s.column_names) for s in SOURCES}  # the contract header of every source
 # A PU row that passes every rule (employer NPP001 exists in the sample).
 GOOD_PU = "K100,7471010505900011,Good Row,1990-05-05,L,NPP001,3000000,\"JKK,JKM\",74.71.01.1005,2021-01-01,,aktif"
 
@@ -65,6 +61,13 @@ def quarantined(warehouse: Warehouse, source: str) -> dict[int, list[str]]:
     """source_row -> sorted reason codes of one source's quarantined rows."""
     return {row: sorted(reasons) for row, reasons in query(
         warehouse, "SELECT source_row, reasons FROM staging.quarantine WHERE source = ? ORDER BY 1", [source])}
+
+
+def field_defects(warehouse: Warehouse, source: str) -> dict[int, list[str]]:
+    """source_row -> sorted reason codes of the fields set aside in one source's loaded rows."""
+    return {row: sorted(reasons) for row, reasons in query(
+        warehouse, "SELECT source_row, list(reason) FROM staging.field_defects WHERE source = ? GROUP BY 1 ORDER BY 1",
+        [source])}
 
 
 def delivery(warehouse: Warehouse, source: str) -> dict:
