@@ -10,6 +10,7 @@ import dagster as dg
 
 from assets.staging import QUARANTINE
 from sources import SOURCES, Source
+from warehouse.db import markdown_table
 from warehouse.partitions import snapshot_partitions
 from warehouse.resources import Warehouse
 
@@ -35,9 +36,7 @@ def _rows(warehouse: Warehouse, sql: str, snapshot_date: date) -> list[tuple]:
 
 
 def _md(header: tuple[str, ...], rows: list[tuple]) -> dg.MetadataValue:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join("" if v is None else str(v) for v in r) + " |" for r in rows]
-    return dg.MetadataValue.md("\n".join(lines))
+    return dg.MetadataValue.md(markdown_table(header, rows))
 
 
 def _snapshot(context: dg.AssetCheckExecutionContext) -> date:

@@ -80,13 +80,6 @@ def replace_rows(con: duckdb.DuckDBPyConnection, table: str, snapshot_date: date
     return first(con, f"SELECT count(*) FROM {table} WHERE {key_sql}", key_params)[0]
 
 
-def replace_partition(con: duckdb.DuckDBPyConnection, table: str, snapshot_date: date, select_sql: str,
-                      params: list | None = None) -> int:
-    """Replace one snapshot's rows of a single table, in its own transaction."""
-    with transaction(con):
-        return replace_rows(con, table, snapshot_date, select_sql, params)
-
-
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, select_sql: str, params: list | None = None) -> int:
     """Replace an unpartitioned table (reference data) whole."""
     con.execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}", params or [])
@@ -96,8 +89,13 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, select_sql: str, p
 def preview(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None, limit: int = 10) -> str:
     """A small markdown table for asset metadata (never of personal columns)."""
     frame = pl.from_arrow(con.sql(f"SELECT * FROM ({sql}) LIMIT {limit}", params=params or []).to_arrow_table())
-    if frame.is_empty():
+    return markdown_table(frame.columns, frame.rows())
+
+
+def markdown_table(columns: list[str] | tuple[str, ...], rows: list[tuple]) -> str:
+    """Rows as a markdown table, for metadata a person reads in the Dagster UI; "(no rows)" when empty."""
+    if not rows:
         return "(no rows)"
-    head = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns)
-    rows = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in frame.iter_rows()]
-    return "\n".join([head, *rows])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
