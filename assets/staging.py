@@ -7,6 +7,11 @@ Reason codes (docs/reason-codes.md says what each means and what a steward does 
 `unknown_<column>` (points to nothing), `duplicate_<column>` / `duplicate_row` (a later row
 repeating a key: the first row is kept), `invalid_period` (ends before it starts), `empty_row`,
 and the damage found while reading the file, `truncated_row` and `malformed_row`.
+
+Row defects and field defects: a row is quarantined only when it cannot be counted correctly (its
+key, status, the dates that decide activity, its references). A defect in a field coverage does not
+need (`Column.needed=False`: a wage, a birth date, a program, an NPWP) sets that field aside (NULL in
+staging, listed in staging.field_defects with its original text) and keeps the row.
 """
 
 
@@ -27,25 +32,28 @@ MIN_AGE, MAX_AGE = 15, 90
 
 
 XLSX = "(d.file_format = 'xlsx')"  # dates in a workbook may be Excel serial numbers
+# `{c}` is the cell's text after clean_text (invisible characters removed, spaces normalised, NULL when blank).
 PARSE = {
     "code": "clean_code({c})",
     "key": "clean_code({c})",  # a code that identifies a row: it must be plausible (key_is_plausible)
-    "text": "nullif(trim({c}), '')",
-    "nik": "nullif(trim({c}), '')",  # kept as received: an invalid NIK still belongs to a person
+    "text": "{c}",
+    "nik": "clean_code({c})",  # kept as received: an invalid NIK still belongs to a person
     "date": f"parse_date({{c}}, {XLSX})",
-    "birth_date": f"parse_date({{c}}, {XLSX})",
+    "birth_date": f"parse_date({{c}}, {XLSX}, r.snapshot_date)",  # a two-digit year never in the future
     "money": "parse_money({c})",
     "count": "parse_count({c})",
-    "choice": "lower(trim({c}))",
+    "choice": "lower({c})",
     "sex": "sex_code({c})",
     "village": "village_code({c})",
-    "occupation": "upper(trim({c}))",  # KTP wording, matched against reference/occupation_categories.csv
+    "occupation": "upper({c})",  # KTP wording, matched against reference/occupation_categories.csv
     "programs": "nullif(array_to_string(program_codes({c}), ','), '')",  # canonical 'JHT,JKK,JKM'
 }
+FIELD_DEFECTS = "staging.field_defects"
+FIELD_DEFECT = "STRUCT(field VARCHAR, reason VARCHAR, value VARCHAR)"
 
 
 def _present(c: str) -> str:
-    return f"nullif(trim(r.{c}), '') IS NOT NULL"
+    return f"r.{c} IS NOT NULL"
 
 
 def reference_sql(ref: Ref) -> str:
@@ -72,6 +80,8 @@ def _reasons(col: Column, parsed: str) -> list[str]:
                    f"AND {parsed} NOT IN (SELECT code FROM reference.regions WHERE level = 'village'))",
         "programs": f"{parsed} IS NULL OR NOT list_has_all([{', '.join(repr(v) for v in col.values)}], program_codes(r.{c}))",
     }.get(col.kind)
+    if invalid is None and col.shape and not col.needed:  # a shape the contract asks of a field coverage does not need
+        invalid = f"NOT regexp_matches({parsed}, '{col.shape}')"
     if invalid:
         out.append(f"CASE WHEN {_present(c)} AND ({invalid}) THEN 'invalid_{c}' END")
     if col.kind == "birth_date":
@@ -86,32 +96,55 @@ def _reasons(col: Column, parsed: str) -> list[str]:
 
 
 def parse_sql(source: Source) -> str:
-    """SELECT of typed columns, the original row text and the list of reason codes."""
+    """SELECT of typed columns, the original row text, the row's reason codes and its field defects.
+
+    Every cell is first cleaned (clean_text), then parsed by its column's kind. `reasons` are the
+    defects that stop the row from being counted (quarantine); `field_defects` those of fields coverage
+    does not need: such a field is NULL in the typed columns and the row is kept.
+    """
     cols = source.columns
     parsed = {col.name: PARSE[col.kind].format(c="r." + col.name) for col in cols}
-    typed = [f"{parsed[col.name]} AS {col.name}" for col in cols]
-    reasons = [reason for col in cols for reason in _reasons(col, parsed[col.name])]
+    row_reasons = [reason for col in cols if col.needed for reason in _reasons(col, parsed[col.name])]
+    field_reason = {col.name: f"coalesce({', '.join(rs)})" for col in cols if not col.needed
+                    for rs in [_reasons(col, parsed[col.name])] if rs}
     for rule in source.row_rules:
-        reasons.append(f"CASE WHEN {parsed[rule.column]} < {parsed[rule.other]} THEN '{rule.code}' END")
+        row_reasons.append(f"CASE WHEN {parsed[rule.column]} < {parsed[rule.other]} THEN '{rule.code}' END")
     if source.unique_rows:
         key = ", ".join(parsed[c] for c in source.unique_rows)
-        reasons.append(f"CASE WHEN row_number() OVER (PARTITION BY {key} ORDER BY r.source_row) > 1 THEN 'duplicate_row' END")
+        row_reasons.append(f"CASE WHEN row_number() OVER (PARTITION BY {key} ORDER BY r.source_row) > 1 THEN 'duplicate_row' END")
     empty = " AND ".join(f"NOT {_present(c)}" for c in source.column_names)
+    cleaned = ", ".join(f"clean_text(raw.{c}) AS {c}" for c in source.column_names)
+    originals = "".join(f", raw.{c} AS _raw_{c}" for c in field_reason)
+    typed = [f"{parsed[c]} AS {c}" for c in source.column_names]
+    defects = [f"{expr} AS _defect_{c}" for c, expr in field_reason.items()]
+    out_cols = [f"CASE WHEN _defect_{c} IS NULL THEN {c} END AS {c}" if c in field_reason else c
+                for c in source.column_names]
+    field_list = ", ".join(f"CASE WHEN _defect_{c} IS NOT NULL THEN {{'field': '{c}', 'reason': _defect_{c}, "
+                           f"'value': _raw_{c}}} END" for c in field_reason)
     return f"""
-        SELECT r.snapshot_date, r.source_file, r.source_row, {', '.join(typed)},
-               coalesce(x.line_text, to_json(r)::VARCHAR) AS row_text,
-               CASE WHEN {empty} AND x.defect IS NULL THEN ['empty_row']
-                    ELSE list_filter([x.defect, {', '.join(reasons)}]::VARCHAR[], lambda x: x IS NOT NULL) END AS reasons
-        FROM raw.{source.name} AS r
-        LEFT JOIN raw.deliveries AS d ON d.snapshot_date = r.snapshot_date AND d.source = '{source.name}'
-        LEFT JOIN raw.row_defects AS x
-               ON x.snapshot_date = r.snapshot_date AND x.source = '{source.name}' AND x.source_row = r.source_row
-        WHERE r.snapshot_date = $snapshot_date
+        WITH checked AS (
+            SELECT r.snapshot_date, r.source_file, r.source_row, {', '.join(typed + defects)},
+                   r.* EXCLUDE (snapshot_date, source_file, source_row, {', '.join(source.column_names)}),
+                   coalesce(x.line_text, r._row_json) AS row_text,
+                   CASE WHEN {empty} AND x.defect IS NULL THEN ['empty_row']
+                        ELSE list_filter([x.defect, {', '.join(row_reasons)}]::VARCHAR[], lambda x: x IS NOT NULL)
+                   END AS reasons
+            FROM (SELECT raw.snapshot_date, raw.source_file, raw.source_row, {cleaned}{originals},
+                         to_json(raw)::VARCHAR AS _row_json
+                  FROM raw.{source.name} AS raw WHERE raw.snapshot_date = $snapshot_date) AS r
+            LEFT JOIN raw.deliveries AS d ON d.snapshot_date = r.snapshot_date AND d.source = '{source.name}'
+            LEFT JOIN raw.row_defects AS x
+                   ON x.snapshot_date = r.snapshot_date AND x.source = '{source.name}' AND x.source_row = r.source_row
+        )
+        SELECT snapshot_date, source_file, source_row, {', '.join(out_cols)}, row_text, reasons,
+               list_filter([{field_list}]::{FIELD_DEFECT}[], lambda f: f IS NOT NULL) AS field_defects
+        FROM checked
     """
 
 
 def stage(con, source: Source, snapshot_date: date, table: str | None = None) -> dict:
-    """Parse one source's snapshot; loaded rows to staging, the rest to quarantine, in one transaction."""
+    """Parse one source's snapshot in one transaction: rows that can be counted to staging (with their defective
+    fields set aside, listed in staging.field_defects), the rest to quarantine with every reason that applies."""
     table = table or f"staging.{source.name}"
     params = {"snapshot_date": snapshot_date}
     con.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {parse_sql(source)}", params)
@@ -119,20 +152,30 @@ def stage(con, source: Source, snapshot_date: date, table: str | None = None) ->
     with transaction(con):
         loaded = replace_rows(con, table, snapshot_date,
                               f"SELECT snapshot_date, source_file, source_row, {names} FROM parsed WHERE len(reasons) = 0")
+        # a refused row lists its field defects too: the steward fixes everything in one go
         quarantined = replace_rows(con, QUARANTINE, snapshot_date, f"""
-            SELECT snapshot_date, '{source.name}' AS source, source_file, source_row, reasons, row_text
+            SELECT snapshot_date, '{source.name}' AS source, source_file, source_row,
+                   list_concat(reasons, list_transform(field_defects, lambda f: f.reason)) AS reasons, row_text
             FROM parsed WHERE len(reasons) > 0""", source=source.name)
+        set_aside = replace_rows(con, FIELD_DEFECTS, snapshot_date, f"""
+            SELECT snapshot_date, '{source.name}' AS source, source_file, source_row, f.field, f.reason,
+                   f.value AS original_value, row_text
+            FROM (SELECT *, unnest(field_defects) AS f FROM parsed WHERE len(reasons) = 0)""", source=source.name)
     received = first(con, "SELECT count(*) FROM parsed")[0]
     by_reason = con.execute("SELECT reason, count(*) AS n FROM (SELECT unnest(reasons) AS reason FROM parsed) "
                             "GROUP BY ALL ORDER BY n DESC, reason").fetchall()
+    by_field = con.execute("SELECT f.reason, count(*) AS n FROM (SELECT unnest(field_defects) AS f FROM parsed "
+                           "WHERE len(reasons) = 0) GROUP BY ALL ORDER BY n DESC, 1").fetchall()
     con.execute("DROP TABLE parsed")
     return {
         "dagster/row_count": loaded,
         "rows_received": received,
         "rows_loaded": loaded,
         "rows_quarantined": quarantined,
+        "fields_set_aside": set_aside,
         "quarantine_reasons": dg.MetadataValue.md(
             "\n".join(f"- `{r}`: {n}" for r, n in by_reason) or "none"),
+        "field_defects": dg.MetadataValue.md("\n".join(f"- `{r}`: {n}" for r, n in by_field) or "none"),
     }
 
 
@@ -194,7 +237,8 @@ def reason_codes(source: Source) -> list[str]:
     for col in source.columns:
         if col.required:
             codes.append(f"missing_{col.name}")
-        if col.kind in ("key", "date", "birth_date", "money", "count", "choice", "sex", "village", "programs"):
+        if col.kind in ("key", "date", "birth_date", "money", "count", "choice", "sex", "village", "programs") \
+                or (col.shape and not col.needed):
             codes.append(f"invalid_{col.name}")
         if col.kind == "birth_date":
             codes.append(f"implausible_{col.name}")
@@ -205,3 +249,9 @@ def reason_codes(source: Source) -> list[str]:
     codes += [rule.code for rule in source.row_rules]
     codes += ["duplicate_row"] if source.unique_rows else []
     return codes
+
+
+def field_defect_codes(source: Source) -> list[str]:
+    """The codes that set a field aside and keep the row: defects of the columns coverage does not need."""
+    return [code for col in source.columns if not col.needed
+            for code in (f"invalid_{col.name}", f"implausible_{col.name}") if code in reason_codes(source)]

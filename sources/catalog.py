@@ -21,8 +21,8 @@ BPU_PROGRAMS = ("JKK", "JKM", "JHT")
 PERSON = (
     Column("nik", "nik", shape=NIK_SHAPE, shape_mostly=NIK_MOSTLY),
     Column("nama", "text", required=True),
-    Column("tanggal_lahir", "birth_date"),
-    Column("jenis_kelamin", "sex"),
+    Column("tanggal_lahir", "birth_date", needed=False),  # a typo in it never removes a covered worker
+    Column("jenis_kelamin", "sex", needed=False),
 )
 KPJ = Column("kpj", "key", required=True, unique=True, shape=KPJ_SHAPE)
 
@@ -32,13 +32,13 @@ EMPLOYERS = Source(
         Column("npp", "key", required=True, unique=True, shape=NPP_SHAPE),
         Column("nama_perusahaan", "text", required=True),
         # its 15/16-digit shape is a warning, never a reason to drop the employer
-        Column("npwp", "code", may_be_absent=True, shape=NPWP_SHAPE),
+        Column("npwp", "code", may_be_absent=True, shape=NPWP_SHAPE, needed=False),
         Column("jenis_pemberi_kerja", "choice", required=True, values=("swasta", "bumn", "bumd", "instansi_pemerintah")),
-        Column("kbli", "code", may_be_absent=True, shape=KBLI_SHAPE),
-        Column("skala_usaha", "choice", values=("mikro", "kecil", "menengah", "besar")),
-        Column("kode_wilayah", "village"),
-        Column("jumlah_pekerja", "count"),
-        Column("tanggal_daftar", "date"),
+        Column("kbli", "code", may_be_absent=True, shape=KBLI_SHAPE, needed=False),
+        Column("skala_usaha", "choice", values=("mikro", "kecil", "menengah", "besar"), needed=False),
+        Column("kode_wilayah", "village", needed=False),
+        Column("jumlah_pekerja", "count", needed=False),
+        Column("tanggal_daftar", "date", needed=False),
         Column("status", "choice", required=True, values=STATUS),
     ),
 )
@@ -48,9 +48,10 @@ PU_WORKERS = Source(
     columns=(
         KPJ, *PERSON,
         Column("npp", "key", required=True, references=Ref("employers", "npp")),
-        Column("upah", "money"),
-        Column("program", "programs", values=PU_PROGRAMS),
-        Column("kode_wilayah_domisili", "village", may_be_absent=True),
+        Column("upah", "money", needed=False),
+        Column("program", "programs", values=PU_PROGRAMS, needed=False),
+        # an invalid domicile is set aside: the worker is then placed by the district in their NIK
+        Column("kode_wilayah_domisili", "village", may_be_absent=True, needed=False),
         Column("tanggal_mulai", "date", required=True),
         Column("tanggal_berhenti", "date"),
         Column("status", "choice", required=True, values=STATUS),
@@ -63,9 +64,9 @@ BPU_PARTICIPANTS = Source(
     columns=(
         KPJ, *PERSON,
         Column("pekerjaan", "text"),
-        Column("penghasilan", "money"),
-        Column("program", "programs", values=BPU_PROGRAMS),
-        Column("kode_wilayah", "village"),
+        Column("penghasilan", "money", needed=False),
+        Column("program", "programs", values=BPU_PROGRAMS, needed=False),
+        Column("kode_wilayah", "village", needed=False),
         Column("tanggal_daftar", "date", required=True),
         Column("iuran_dibayar_sampai", "date", required=True),
         Column("status", "choice", required=True, values=STATUS),
@@ -78,9 +79,9 @@ JAKON_PROJECTS = Source(
         Column("nama_proyek", "text", may_be_absent=True),
         # a contractor need not be a PU employer of this city; a number that matches none is worth a look
         Column("npp", "key", may_be_absent=True, references=Ref("employers", "npp", soft=True)),
-        Column("nilai_kontrak", "money"),
-        Column("sumber_dana", "choice", values=("apbn", "apbd", "bumn", "swasta")),
-        Column("kode_wilayah", "village"),
+        Column("nilai_kontrak", "money", needed=False),
+        Column("sumber_dana", "choice", values=("apbn", "apbd", "bumn", "swasta"), needed=False),
+        Column("kode_wilayah", "village", needed=False),
         Column("tanggal_mulai", "date", required=True),
         Column("tanggal_selesai", "date", required=True),
     ),
@@ -92,7 +93,7 @@ JAKON_WORKERS = Source(
     columns=(
         Column("nomor_proyek", "key", required=True, references=Ref("jakon_projects", "nomor_proyek")),
         *PERSON,
-        Column("kode_wilayah_domisili", "village", may_be_absent=True),
+        Column("kode_wilayah_domisili", "village", may_be_absent=True, needed=False),
     ),
     # a repeated project listing would count a registration twice
     unique_rows=("nomor_proyek", "nik", "nama", "tanggal_lahir"),

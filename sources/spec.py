@@ -25,6 +25,10 @@ KINDS = (
     "programs",    # a subset of `values` (upper case), any separator
 )
 
+# The type a staged value of each kind has (staging parses the text into it); every other kind stays VARCHAR.
+SQL_TYPES = {kind: "VARCHAR" for kind in KINDS} | {"date": "DATE", "birth_date": "DATE", "money": "BIGINT",
+                                                    "count": "BIGINT"}
+
 
 @dataclass(frozen=True)
 class Ref:
@@ -54,8 +58,14 @@ class Column:
     unique: bool = False  # a later row repeating the value is quarantined: duplicate_<name>
     references: Ref | None = None
     may_be_absent: bool = False  # the header may lack the column; it is read as empty
+    # Whether counting the row needs this value (a key, a status, a date that decides activity). A defect in a
+    # needed column quarantines the row; in another column (a wage, a birth date, a program, an NPWP) it sets
+    # the field aside: NULL in staging, listed in staging.field_defects, and the row is kept and counted.
+    needed: bool = True
     # A shape the contract asks for that does not change who is covered: a warning, never a quarantine.
-    shape: str | None = None  # regular expression over the staged value
+    # regular expression over the staged value; for a column that is not `needed` a value off the shape is a
+    # field defect (invalid_<name>), for a needed one only a warning (source_conventions)
+    shape: str | None = None
     shape_mostly: float = 1.0  # the share of rows that must have the shape
 
     def __post_init__(self):

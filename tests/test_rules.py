@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.landing import GOOD_PU, copy_sample, counts, ingest_and_stage, quarantined, query, snapshot_dir, write_pu
+from tests.landing import (GOOD_PU, copy_sample, counts, field_defects, ingest_and_stage, quarantined, query,
+                           snapshot_dir, write_pu)
 
 
 @pytest.fixture
@@ -34,19 +35,26 @@ def test_good_row_passes(landing, tmp_path):
 
 def test_every_reason_is_collected_not_only_the_first(landing, tmp_path):
     w = pu_rows(landing, tmp_path, row(kpj="", npp="NPP999", upah="-5", status="hidup", tanggal_mulai="31/02/2021"))
+    # the wage is a field defect; listed with the row's own reasons so the steward fixes everything at once
     assert quarantined(w, "pu_workers") == {1: ["invalid_status", "invalid_tanggal_mulai", "invalid_upah",
                                                 "missing_kpj", "unknown_npp"]}
+    assert field_defects(w, "pu_workers") == {}  # only loaded rows have fields set aside
 
 
 MONEY = {"Rp 3.500.000": 3500000, "3.500.000": 3500000, "3500000": 3500000, "3500000.0": 3500000, "0": 0,
-         "-1": None, "Rp -3.500.000": None, "3,5 juta": None, "3.50.000": None}
+         "Rp 3.500.000,00": 3500000, "3.500.000,-": 3500000, "Rp3.500.000": 3500000, "IDR 3,500,000.00": 3500000,
+         "Rp. 3.500.000,-": 3500000, "3 500 000": 3500000, "3500000,00": 3500000, "3.500.000,50": 3500001,
+         "-1": None, "Rp -3.500.000": None, "3,5 juta": None, "3.50.000": None, "(3.500.000)": None}
 
 
 def test_money_formats_and_amounts_below_zero(landing, tmp_path):
     w = pu_rows(landing, tmp_path, *(row(kpj=f"K{i}", upah=f'"{m}"') for i, m in enumerate(MONEY, start=1)))
+    # a bad wage never removes the worker: the row is loaded, the wage set aside (NULL) and counted
+    assert counts(w, "pu_workers") == (len(MONEY), len(MONEY), 0)
     loaded = dict(query(w, "SELECT source_row, upah FROM staging.pu_workers"))
-    assert loaded == {i: v for i, v in enumerate(MONEY.values(), start=1) if v is not None}
-    assert quarantined(w, "pu_workers") == {i: ["invalid_upah"] for i, v in enumerate(MONEY.values(), start=1) if v is None}
+    assert loaded == dict(enumerate(MONEY.values(), start=1))
+    assert field_defects(w, "pu_workers") == {i: ["invalid_upah"] for i, v in enumerate(MONEY.values(), start=1)
+                                              if v is None}
 
 
 def test_birth_date_younger_than_15_or_older_than_90_is_implausible(landing, tmp_path):
@@ -55,7 +63,9 @@ def test_birth_date_younger_than_15_or_older_than_90_is_implausible(landing, tmp
                 row(kpj="K2", tanggal_lahir="2010-06-08"),   # 15 that day: plausible
                 row(kpj="K3", tanggal_lahir="1934-06-09"),   # 90: plausible
                 row(kpj="K4", tanggal_lahir="1934-06-08"))   # 91: implausible
-    assert quarantined(w, "pu_workers") == {1: ["implausible_tanggal_lahir"], 4: ["implausible_tanggal_lahir"]}
+    assert counts(w, "pu_workers") == (4, 4, 0)
+    assert field_defects(w, "pu_workers") == {1: ["implausible_tanggal_lahir"], 4: ["implausible_tanggal_lahir"]}
+    assert query(w, "SELECT source_row FROM staging.pu_workers WHERE tanggal_lahir IS NULL ORDER BY 1") == [(1,), (4,)]
 
 
 def test_future_start_is_loaded_as_not_active_yet(landing, tmp_path):
@@ -84,15 +94,16 @@ PU_PROGRAMS = {'"JKK,JKM,JHT,JP,JKP"': True, '"jkk, jkm ;jht"': True, "JKK": Tru
 
 def test_pu_programs(landing, tmp_path):
     w = pu_rows(landing, tmp_path, *(row(kpj=f"K{i}", program=p) for i, p in enumerate(PU_PROGRAMS, start=1)))
-    assert quarantined(w, "pu_workers") == {i: ["invalid_program"] for i, ok in enumerate(PU_PROGRAMS.values(), start=1)
-                                            if not ok}
+    assert field_defects(w, "pu_workers") == {i: ["invalid_program"] for i, ok in enumerate(PU_PROGRAMS.values(), start=1)
+                                              if not ok}
+    assert counts(w, "pu_workers") == (len(PU_PROGRAMS), len(PU_PROGRAMS), 0)
 
 
 def test_bpu_has_no_jp_or_jkp(landing, tmp_path):
     path = snapshot_dir(landing) / "bpu_participants.csv"
     path.write_bytes(path.read_bytes().replace(b";JKK,JKM;74.71.02.1009;2025-01-01", b";JKK,JKM,JP;74.71.02.1009;2025-01-01"))
     w = ingest_and_stage(landing, tmp_path)
-    assert quarantined(w, "bpu_participants") == {3: ["invalid_program"]}
+    assert field_defects(w, "bpu_participants") == {3: ["invalid_program"]}
 
 
 def test_programs_are_stored_in_one_canonical_form(landing, tmp_path):
@@ -108,8 +119,9 @@ REGIONS = {"74.71.01.9999": False,  # not in the reference list
 
 def test_region_codes_exist(landing, tmp_path):
     w = pu_rows(landing, tmp_path, *(row(kpj=f"K{i}", kode_wilayah_domisili=c) for i, c in enumerate(REGIONS, start=1)))
-    assert quarantined(w, "pu_workers") == {i: ["invalid_kode_wilayah_domisili"]
-                                            for i, ok in enumerate(REGIONS.values(), start=1) if not ok}
+    # a domicile that is no village is set aside: the worker is then placed by the district in their NIK
+    assert field_defects(w, "pu_workers") == {i: ["invalid_kode_wilayah_domisili"]
+                                              for i, ok in enumerate(REGIONS.values(), start=1) if not ok}
 
 
 KPJS = {"14012345678": True, "K-001/2024": True, "1.40123E+10": False, "1.4E10": False, "K 001": False, "K001#": False}

@@ -1,43 +1,95 @@
 -- The one place where source text becomes typed values. Every layer calls these macros,
--- so a date, an amount or a code is parsed the same way everywhere.
+-- so a date, an amount or a code is parsed the same way everywhere. docs/reason-codes.md lists
+-- every accepted form (section "Accepted forms").
 
--- Dates arrive as YYYY-MM-DD, DD/MM/YYYY or DD-MM-YYYY; spreadsheets may add a time.
+-- Text as a person reads it: invisible format characters removed (zero-width space U+200B, word
+-- joiner U+2060, BOM U+FEFF inside a value, soft hyphen, direction marks: Unicode category Cf), every
+-- space-like or control character (no-break space U+00A0, U+202F, U+3000, tab, CR, LF: Z and Cc)
+-- read as one space, trimmed. NULL when nothing is left. Staging applies it to every cell first.
+CREATE OR REPLACE TEMP MACRO clean_text(t) AS
+    nullif(trim(regexp_replace(regexp_replace(t, '\p{Cf}', '', 'g'), '[\p{Z}\p{Cc}]+', ' ', 'g')), '');
+
+-- Month numbers and names: Indonesian and English, full or abbreviated ('Agu', 'Agt', 'Aug', 'Agustus').
+CREATE OR REPLACE TEMP MACRO month_number(m) AS CASE
+    WHEN regexp_full_match(m, '[0-9]{1,2}') THEN m::INTEGER
+    ELSE MAP {'jan': 1, 'januari': 1, 'january': 1, 'feb': 2, 'peb': 2, 'februari': 2, 'pebruari': 2, 'february': 2,
+              'mar': 3, 'mrt': 3, 'maret': 3, 'march': 3, 'apr': 4, 'april': 4, 'mei': 5, 'may': 5,
+              'jun': 6, 'juni': 6, 'june': 6, 'jul': 7, 'juli': 7, 'july': 7,
+              'agu': 8, 'agt': 8, 'ags': 8, 'agus': 8, 'agustus': 8, 'aug': 8, 'august': 8,
+              'sep': 9, 'sept': 9, 'september': 9, 'okt': 10, 'oct': 10, 'oktober': 10, 'october': 10,
+              'nov': 11, 'nop': 11, 'november': 11, 'nopember': 11, 'des': 12, 'dec': 12, 'desember': 12,
+              'december': 12}[lower(rtrim(m, '.'))]
+END;
+
+-- A two-digit year (Excel's short date, '07/11/23'): 00-49 are 20xx, 50-99 are 19xx. With `born_by`
+-- (birth dates) the century is the latest that does not put the year after `born_by`: a birth date is
+-- never in the future. Four-digit years are kept as written.
+CREATE OR REPLACE TEMP MACRO full_year(y, born_by) AS CASE
+    WHEN length(y) = 4 THEN y::INTEGER
+    WHEN born_by IS NOT NULL THEN CASE WHEN 2000 + y::INTEGER <= year(CAST(born_by AS DATE)) THEN 2000 + y::INTEGER ELSE 1900 + y::INTEGER END
+    WHEN y::INTEGER < 50 THEN 2000 + y::INTEGER
+    ELSE 1900 + y::INTEGER
+END;
+
+-- An optional time after a date ('2024-01-05 00:00:00', '05/01/2024 13.45', '2024-01-05T08:00:00Z').
+CREATE OR REPLACE TEMP MACRO _time_re() AS
+    '(?:[ T][0-9]{1,2}[:.][0-9]{2}(?:[:.][0-9]{2}(?:[.,][0-9]+)?)?(?: ?[AaPp]\.?[Mm]\.?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?';
+CREATE OR REPLACE TEMP MACRO _ymd_re() AS '([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})' || _time_re();
+CREATE OR REPLACE TEMP MACRO _dmy_re() AS
+    '([0-9]{1,2})(?:[-/.]| +)([0-9]{1,2}|[A-Za-z]{3,9}\.?)(?:[-/.]| +)([0-9]{4}|[0-9]{2})' || _time_re();
+CREATE OR REPLACE TEMP MACRO _date_of(y, m, d, born_by) AS
+    try(make_date(full_year(y, born_by), month_number(m), d::INTEGER));
+
+-- Dates: year first ('2024-01-05', '2024/1/5') or day first ('05/01/2024', '5-1-2024', '05.01.2024',
+-- '05/01/24', '5 Januari 2024', '05-Jan-24'), an optional time after either. Never month first: the
+-- contract's extracts are Indonesian. A day that does not exist ('31/02/2024') or a year before 1900
+-- ('0023-11-07', a two-digit year read as four) is NULL: invalid, never a date before 1900.
 -- `serial` (true only for XLSX deliveries): a bare number is an Excel serial day count, the way a
 -- date cell formatted as General reads (45292 = 2024-01-01). In a CSV such a number stays invalid.
-CREATE OR REPLACE TEMP MACRO parse_date(t, serial := false) AS COALESCE(
-    try_strptime(trim(t), '%Y-%m-%d')::DATE,
-    try_strptime(trim(t), '%d/%m/%Y')::DATE,
-    try_strptime(trim(t), '%d-%m-%Y')::DATE,
-    try_strptime(trim(t), '%Y-%m-%d %H:%M:%S')::DATE,
-    try_strptime(trim(t), '%Y-%m-%dT%H:%M:%S')::DATE,
-    CASE WHEN serial AND regexp_full_match(trim(t), '[0-9]{1,7}(\.[0-9]+)?')
-              AND try_cast(trim(t) AS DOUBLE) BETWEEN 1 AND 2958465
-         THEN DATE '1899-12-30' + floor(try_cast(trim(t) AS DOUBLE))::INTEGER END
+-- `born_by`: for birth dates, the snapshot date (see full_year).
+CREATE OR REPLACE TEMP MACRO parse_date(t, serial := false, born_by := NULL) AS (
+    WITH s AS (SELECT trim(t) AS v),
+    d AS (SELECT CASE
+        WHEN regexp_full_match(v, _ymd_re()) THEN
+            _date_of(regexp_extract(v, _ymd_re(), 1), regexp_extract(v, _ymd_re(), 2), regexp_extract(v, _ymd_re(), 3), born_by)
+        WHEN regexp_full_match(v, _dmy_re()) THEN
+            _date_of(regexp_extract(v, _dmy_re(), 3), regexp_extract(v, _dmy_re(), 2), regexp_extract(v, _dmy_re(), 1), born_by)
+        WHEN serial AND regexp_full_match(v, '[0-9]{1,7}(\.[0-9]+)?') AND try_cast(v AS DOUBLE) BETWEEN 1 AND 2958465
+            THEN DATE '1899-12-30' + floor(try_cast(v AS DOUBLE))::INTEGER
+        END AS x FROM s)
+    SELECT CASE WHEN year(x) >= 1900 THEN x END FROM d
 );
 
--- Whole Rupiah: '3.500.000', '3500000' and 'Rp 3.500.000' are all 3,500,000.
--- '3500000.0' is how a spreadsheet renders a whole number stored as a float.
-CREATE OR REPLACE TEMP MACRO parse_money(t) AS (
-    WITH s AS (SELECT regexp_replace(trim(t), '^[Rr][Pp]\.?\s*', '') AS v)
-    SELECT CASE
-        WHEN regexp_full_match(v, '-?[0-9]{1,3}(\.[0-9]{3})+') THEN try_cast(replace(v, '.', '') AS BIGINT)
-        WHEN regexp_full_match(v, '-?[0-9]+(\.0+)?') THEN try_cast(split_part(v, '.', 1) AS BIGINT)
-    END FROM s
-);
+-- Rupiah as Indonesian and Excel extracts write it: 'Rp 3.500.000', 'Rp3.500.000', 'Rp. 3.500.000',
+-- 'IDR 3,500,000', '3.500.000,00' and '3.500.000,-' (sen, or none), '3 500 000', '3500000', '3500000.0'
+-- (a spreadsheet's float). Sen are rounded to the nearest Rupiah. Thousands groups of three after a dot
+-- (Indonesian) or a comma (English); one or two digits after the last separator are sen.
+CREATE OR REPLACE TEMP MACRO _money_text(t) AS
+    regexp_replace(regexp_replace(upper(trim(t)), '^(-?) *(?:RP|IDR)\.? *', '\1'), '(?:,-+|\.-+| *RUPIAH)$', '');
+CREATE OR REPLACE TEMP MACRO _money_number(v) AS CASE
+    WHEN regexp_full_match(v, '-?[0-9]{1,3}([. ][0-9]{3})+(,[0-9]{1,2})?') THEN replace(regexp_replace(v, '[. ]', '', 'g'), ',', '.')
+    WHEN regexp_full_match(v, '-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]{1,2})?') THEN replace(v, ',', '')
+    WHEN regexp_full_match(v, '-?[0-9]+([.,][0-9]{1,2}|\.0+)?') THEN replace(v, ',', '.')
+END;
+CREATE OR REPLACE TEMP MACRO parse_money(t) AS
+    try_cast(round(try_cast(_money_number(_money_text(t)) AS DECIMAL(38, 2))) AS BIGINT);
 
--- Whole non-negative counts (jumlah, jumlah_pekerja); '12.0' from spreadsheets is 12.
-CREATE OR REPLACE TEMP MACRO parse_count(t) AS
-    CASE WHEN regexp_full_match(trim(t), '[0-9]+(\.0+)?') THEN try_cast(split_part(trim(t), '.', 1) AS BIGINT) END;
+-- Whole non-negative counts (jumlah, jumlah_pekerja): '12', '1.200' (thousands), '12.0' (a spreadsheet's float).
+CREATE OR REPLACE TEMP MACRO parse_count(t) AS CASE
+    WHEN regexp_full_match(trim(t), '[0-9]{1,3}(\.[0-9]{3})+') THEN try_cast(replace(trim(t), '.', '') AS BIGINT)
+    WHEN regexp_full_match(trim(t), '[0-9]+(\.0+)?') THEN try_cast(split_part(trim(t), '.', 1) AS BIGINT)
+END;
+
+-- Codes are text: trimmed, never numbers. The marks spreadsheet users type to keep a code as text are
+-- removed: a leading apostrophe ('7471...) and Excel's formula form ="7471...". NULL when empty.
+CREATE OR REPLACE TEMP MACRO clean_code(t) AS nullif(regexp_replace(trim(t), '^(?:''|="(.*)"$)', '\1'), '');
 
 -- Kepmendagri village code, dotted '74.71.01.1005' or plain '7471011005', as dotted text.
 CREATE OR REPLACE TEMP MACRO village_code(t) AS CASE
-    WHEN regexp_full_match(trim(t), '[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}') THEN trim(t)
-    WHEN regexp_full_match(trim(t), '[0-9]{10}') THEN
-        concat_ws('.', substr(trim(t), 1, 2), substr(trim(t), 3, 2), substr(trim(t), 5, 2), substr(trim(t), 7, 4))
+    WHEN regexp_full_match(clean_code(t), '[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}') THEN clean_code(t)
+    WHEN regexp_full_match(clean_code(t), '[0-9]{10}') THEN
+        concat_ws('.', substr(clean_code(t), 1, 2), substr(clean_code(t), 3, 2), substr(clean_code(t), 5, 2), substr(clean_code(t), 7, 4))
 END;
-
--- Codes are text: trimmed, never numbers. NULL when empty.
-CREATE OR REPLACE TEMP MACRO clean_code(t) AS nullif(trim(t), '');
 
 -- A key (KPJ, NPP, project number) that can still identify its row: letters, digits and . / -
 -- only, at most 30 characters, and not a number a spreadsheet rewrote ('1.40123E+10', '7.47101E+15').
@@ -74,8 +126,10 @@ CREATE OR REPLACE TEMP MACRO nik_birth_digits(birth_date, sex) AS
 -- District encoded in a NIK, dotted like the Kepmendagri codes ('74.71.01').
 CREATE OR REPLACE TEMP MACRO nik_district(n) AS concat_ws('.', substr(n, 1, 2), substr(n, 3, 2), substr(n, 5, 2));
 
-CREATE OR REPLACE TEMP MACRO sex_code(t) AS CASE upper(trim(t))
-    WHEN 'L' THEN 'L' WHEN 'LAKI-LAKI' THEN 'L' WHEN 'P' THEN 'P' WHEN 'PEREMPUAN' THEN 'P' END;
+-- L or P; the words KTPs and forms use are accepted ('Laki-laki', 'Laki laki', 'Pria', 'Perempuan', 'Wanita').
+CREATE OR REPLACE TEMP MACRO sex_code(t) AS CASE regexp_replace(upper(trim(t)), '[^A-Z]', '', 'g')
+    WHEN 'L' THEN 'L' WHEN 'LAKILAKI' THEN 'L' WHEN 'LK' THEN 'L' WHEN 'PRIA' THEN 'L'
+    WHEN 'P' THEN 'P' WHEN 'PEREMPUAN' THEN 'P' WHEN 'PR' THEN 'P' WHEN 'WANITA' THEN 'P' END;
 
 -- HMAC-SHA256 from the padded key halves, so pseudonyms are computed set-based in SQL.
 CREATE OR REPLACE TEMP MACRO hmac_sha256(ipad, opad, msg) AS sha256(opad || unhex(sha256(ipad || encode(msg))));
