@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -28,13 +29,105 @@ def load_macros(con: duckdb.DuckDBPyConnection) -> None:
     con.execute((SQL_DIR / "macros.sql").read_text())
 
 
+# DuckDB's own settings for every connection (docs/HELPERS.md): bounded memory, spilling to disk beyond it.
+MEMORY_LIMIT_ENV, TEMP_DIR_ENV, THREADS_ENV = ("JAMSOSTEK_DUCKDB_MEMORY_LIMIT", "JAMSOSTEK_DUCKDB_TEMP_DIR",
+                                               "JAMSOSTEK_DUCKDB_THREADS")
+MEMORY_FRACTION = 0.4  # of the machine's memory: the pipeline database, plus Python, Arrow and Splink's own database
+TEMP_DIR_NAME = "duckdb_tmp"  # beside the database file: spilled intermediates (DuckDB deletes them on close)
+
+
+def machine_memory() -> int:
+    """Bytes of memory this process may use: the machine's RAM, or the container's (cgroup) limit if lower."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit_file).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            total = min(total, int(text))
+    return total
+
+
+def _memory_text(value: str | int | float) -> str:
+    """A DuckDB memory setting: bytes as a number, DuckDB's own text ("8GB", "500MiB"), or a share of the
+    machine's memory ("40%")."""
+    if isinstance(value, (int, float)):
+        return f"{int(value) // 2**20}MiB"
+    text = str(value).strip()
+    if text.endswith("%"):
+        share = float(text[:-1]) / 100
+        if not 0 < share <= 1:
+            raise ValueError(f"DuckDB memory limit {value!r}: a share of the machine's memory must be in (0%, 100%]")
+        return f"{int(machine_memory() * share) // 2**20}MiB"
+    return text
+
+
+def duckdb_settings(path: Path | str | None = None, *, memory_limit: str | int | None = None,
+                    temp_directory: Path | str | None = None, threads: int | str | None = None) -> dict[str, str]:
+    """The settings a connection to the database at `path` gets: {memory_limit, temp_directory[, threads]}.
+
+    Each argument left None falls back to its environment variable, then to a default sized to the machine:
+    - memory_limit (JAMSOSTEK_DUCKDB_MEMORY_LIMIT): "8GB", "500MiB", bytes, or a share such as "40%";
+      default MEMORY_FRACTION of the machine's memory (cgroup limit included). Beyond it DuckDB spills.
+    - temp_directory (JAMSOSTEK_DUCKDB_TEMP_DIR): where DuckDB spills; default `duckdb_tmp` beside the
+      database file (the warehouse directory). Several processes may share it (DuckDB names its files per
+      process) and DuckDB removes what it wrote on close. Required for an in-memory database (path None).
+    - threads (JAMSOSTEK_DUCKDB_THREADS): default DuckDB's own (one per core).
+    """
+    memory_limit = memory_limit if memory_limit is not None else os.environ.get(MEMORY_LIMIT_ENV) or None
+    temp_directory = temp_directory if temp_directory is not None else os.environ.get(TEMP_DIR_ENV) or None
+    threads = threads if threads is not None else os.environ.get(THREADS_ENV) or None
+    if temp_directory is None:
+        if path is None or str(path) == ":memory:":
+            raise ValueError("an in-memory DuckDB database needs a temp_directory to spill to")
+        temp_directory = Path(path).parent / TEMP_DIR_NAME
+    chosen = {
+        "memory_limit": _memory_text(memory_limit if memory_limit is not None else f"{MEMORY_FRACTION:.0%}"),
+        "temp_directory": str(Path(temp_directory).resolve()),
+    }
+    if threads is not None:
+        if not str(threads).strip().isdigit() or int(threads) < 1:
+            raise ValueError(f"DuckDB threads {threads!r}: a whole number of at least 1")
+        chosen["threads"] = str(int(threads))
+    return chosen
+
+
+def configure(con: duckdb.DuckDBPyConnection, settings: dict[str, str]) -> None:
+    """Apply `duckdb_settings(...)` to an open connection (e.g. a second, in-memory database such as Splink's).
+
+    The temp directory is set only when it differs from the one in force: DuckDB refuses to switch it once
+    it has been used, even to the same one, and connections to one file in one process share its settings.
+    """
+    def quoted(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    try:
+        con.execute(f"SET memory_limit = {quoted(settings['memory_limit'])}")
+    except duckdb.Error as error:
+        raise ValueError(f"DuckDB memory limit {settings['memory_limit']!r} (argument or {MEMORY_LIMIT_ENV}): "
+                         f"{error}; write it like 8GB, 500MiB or 40%") from None
+    if "threads" in settings:
+        con.execute(f"SET threads = {int(settings['threads'])}")
+    if con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0] != settings["temp_directory"]:
+        con.execute(f"SET temp_directory = {quoted(settings['temp_directory'])}")
+
+
 @contextmanager
-def connect(path: Path | str, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the pipeline database with the layer schemas and macros; always closed after use."""
+def connect(path: Path | str, *, read_only: bool = False, memory_limit: str | int | None = None,
+            temp_directory: Path | str | None = None, threads: int | str | None = None,
+            ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the pipeline database with the layer schemas and macros; always closed after use.
+
+    Every connection has a memory limit and a spill directory (and optionally a thread count): see
+    `duckdb_settings` for the arguments, their environment variables and their machine-sized defaults.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    settings = duckdb_settings(path, memory_limit=memory_limit, temp_directory=temp_directory, threads=threads)
     con = duckdb.connect(str(path), read_only=read_only)
     try:
+        configure(con, settings)
         if not read_only:
             for schema in LAYER_SCHEMAS:
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
