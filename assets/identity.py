@@ -2,6 +2,7 @@
 
 
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 
@@ -36,10 +37,15 @@ def identity_record_links(context: dg.AssetExecutionContext, warehouse: Warehous
     Reviewers' decisions in reference/review_decisions.csv override the model. See docs/identity.md.
     """
     snapshot_date = date.fromisoformat(context.partition_key)
+    # linkage_model: a model file in reference_dir, the prior that each run re-estimates on its own records;
+    # "fixed:<file>" uses the file's parameters as they are; "train" estimates from the structure's defaults.
+    fixed, model_file = warehouse.linkage_model.startswith("fixed:"), warehouse.linkage_model.removeprefix("fixed:")
     options = linkage.Options(
         method=warehouse.identity_method,
-        model_path=None if warehouse.linkage_model == "train" else warehouse.reference / warehouse.linkage_model,
+        model_path=None if model_file == "train" else warehouse.reference / model_file,
+        estimate=not fixed,
         decisions_path=warehouse.reference / REVIEW_DECISIONS,
+        charts_dir=Path(warehouse.warehouse_dir) / "identity" / snapshot_date.isoformat(),  # beside the run
     )
     with warehouse.connect() as con:
         con.execute("CREATE OR REPLACE TEMP TABLE identity_input AS SELECT * FROM staging.registrations "
@@ -54,6 +60,9 @@ def identity_record_links(context: dg.AssetExecutionContext, warehouse: Warehous
                                    "SELECT CAST($snapshot_date AS DATE) AS snapshot_date, * FROM review_pairs", params)
             collisions = replace_rows(con, "identity.nik_collisions", snapshot_date,
                                       "SELECT CAST($snapshot_date AS DATE) AS snapshot_date, * FROM nik_collisions", params)
+            # the parameters behind every link of this snapshot
+            replace_rows(con, "identity.linkage_models", snapshot_date,
+                         "SELECT CAST($snapshot_date AS DATE) AS snapshot_date, * FROM link_model", params)
         methods = dict(con.execute("SELECT match_method, count(*) FROM resolved GROUP BY ALL ORDER BY 1").fetchall())
     link_metadata = {
         "dagster/row_count": rows, "registrations": stats["records"], "persons": stats["persons"],
@@ -61,7 +70,10 @@ def identity_record_links(context: dg.AssetExecutionContext, warehouse: Warehous
     }
     if stats["method"] == "probabilistic":
         link_metadata |= {
-            "model": stats["model"], "prior_two_records_match": stats["prior"],
+            "model": stats["model"], "parameters_from": stats["estimation"],
+            "parameters_stored_in": "identity.linkage_models (splink_settings: Splink's model JSON)",
+            **{f"chart_{name}": dg.MetadataValue.path(path) for name, path in stats.get("charts", {}).items()},
+            "look_alikes_to_review": stats["look_alikes_to_review"], "prior_two_records_match": stats["prior"],
             "accept_at_probability": stats["accept"], "pairs_scored": stats["pairs_scored"],
             "pairs_by_blocking_rule": dg.MetadataValue.json(stats["pairs_by_blocking_rule"]),
             "links_accepted": stats["links_accepted"], "nik_collisions": collisions,

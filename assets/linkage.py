@@ -23,6 +23,7 @@ the NIK stage. docs/identity.md explains the choices and their measured effect.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
@@ -300,15 +301,20 @@ def _check_structure(model: dict) -> None:
                          "retrain it (`jamsostek evaluate --retrain`, see docs/identity.md)")
 
 
-def train(frame: pl.DataFrame, *, seed: int = 42, u_pairs: float = 2e6, em_pairs: float = 3e6) -> dict:
+def train(frame: pl.DataFrame, *, start: dict | None = None, seed: int = 42, u_pairs: float = 2e6,
+          em_pairs: float = 3e6) -> dict:
     """Estimate the model's parameters without labels: u by random sampling, m by EM on two blockings.
 
+    `start`: the parameters EM starts from (the shipped model, as a prior), else the structure's defaults.
     Random pairs are assumed to be different people; on small data they hold true duplicates too
     (about prior x m of them at each level), which would weaken the rarest, strongest levels to no
     more than the prior: that share is taken back out of u. A level never seen in the sample gets
-    half a pair's worth of u.
+    half a pair's worth of u. Parameters are rounded to 6 significant digits, so that the sums of EM,
+    which a thread count may order differently, give the same model.
     """
-    linker, _, con, _ = _splink(frame, settings())
+    start = copy.deepcopy(start) if start is not None else settings()
+    start.pop("linker_uid", None)
+    linker, _, con, _ = _splink(frame, start)
     try:
         linker.training.estimate_probability_two_random_records_match(
             ["l.nik = r.nik AND l.nik_trusted AND r.nik_trusted"], recall=NIK_PAIR_RECALL)
@@ -325,14 +331,39 @@ def train(frame: pl.DataFrame, *, seed: int = 42, u_pairs: float = 2e6, em_pairs
     for comparison in model["comparisons"]:
         for level in comparison["comparison_levels"]:
             m, u = level.get("m_probability"), level.get("u_probability")
-            if level.get("is_null_level") or level.get("fix_u_probability"):
+            if level.get("is_null_level"):
                 continue
-            if u is None:  # never seen among the sampled pairs: rarer than one in the sample
-                level["u_probability"] = 0.5 / u_pairs
-            elif m is not None:
-                level["u_probability"] = max(u - prior * m, U_FLOOR)
+            if not level.get("fix_u_probability"):
+                if u is None:  # never seen among the sampled pairs: rarer than one in the sample
+                    level["u_probability"] = 0.5 / u_pairs
+                elif m is not None:
+                    level["u_probability"] = max(u - prior * m, U_FLOOR)
+            for key in ("m_probability", "u_probability"):
+                if level.get(key) is not None:
+                    level[key] = float(f"{level[key]:.6g}")
     model.pop("linker_uid", None)
     return model
+
+
+# A run estimates its own parameters when it has at least this many registrations; with fewer, EM has
+# too few pairs of each kind to go by and the shipped parameters are used as they are.
+MIN_RECORDS_TO_ESTIMATE = 2_000
+ESTIMATION_SEED = 42
+
+
+def estimate(frame: pl.DataFrame, prior: dict) -> tuple[dict, str]:
+    """This run's parameters, estimated on its own records without labels, starting from `prior` (the
+    shipped model); the shipped model itself when the run is too small or EM finds nothing to learn from."""
+    if frame.height < MIN_RECORDS_TO_ESTIMATE:
+        return copy.deepcopy(prior), (f"shipped parameters: {frame.height:,} registrations, fewer than "
+                                      f"{MIN_RECORDS_TO_ESTIMATE:,} to estimate on")
+    try:
+        model = train(frame, start=prior, seed=ESTIMATION_SEED)
+    except Exception as error:  # Splink refuses EM when a blocking yields no pairs: nothing to learn from
+        if "splink" not in type(error).__module__ and "EM" not in str(error):
+            raise
+        return copy.deepcopy(prior), f"shipped parameters: estimation failed on this run ({error})"
+    return model, f"estimated on this run's {frame.height:,} registrations (seed {ESTIMATION_SEED}), from the shipped model"
 
 
 def save_model(model: dict, path: Path, *, trained_on: str, accept: float = ACCEPT, note: str = "") -> None:
@@ -386,6 +417,8 @@ class Options:
     decisions_path: Path | None = None
     accept: float | None = None  # None: the model file's threshold (ACCEPT for a model trained on the run)
     review_band: tuple[float, float] | None = None  # None: [accept / 2, REVIEW_HIGH)
+    estimate: bool = True  # re-estimate u and m on this run's records, the model file as the prior
+    charts_dir: Path | None = None  # where to write the model's charts (offline HTML); None: none written
     keep_candidates: bool = False  # keep temp table link_candidates(rule, id_l, id_r): to measure blocking
 
 
@@ -428,6 +461,7 @@ def _resolve_exact(con: duckdb.DuckDBPyConnection, records: str) -> dict:
     """)
     con.execute(f"CREATE OR REPLACE TEMP TABLE review_pairs ({REVIEW_SCHEMA})")
     con.execute(f"CREATE OR REPLACE TEMP TABLE nik_collisions ({COLLISION_SCHEMA})")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE link_model ({MODEL_SCHEMA})")
     stats = dict(zip(("records", "persons"), first(con, "SELECT count(*), count(DISTINCT person_id) FROM resolved")))
     return {**stats, "method": "exact"}
 
@@ -451,7 +485,7 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
         clock = now
 
     frame = features(con, records)
-    _to_temp(con, "link_features", frame.drop("name_tokens").to_arrow())
+    _to_temp(con, "link_features", frame.to_arrow())
     lap("features")
     stats = {"records": frame.height, "method": "probabilistic", "seconds": seconds}
     if options.model_path is not None:
@@ -460,15 +494,20 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
                                     "train one (`jamsostek evaluate --retrain`, docs/identity.md)")
         model, meta = load_model(options.model_path)
         stats["model"] = f"{options.model_path} ({meta.get('trained_on', '?')}, {meta.get('trained', '?')})"
+        stats["estimation"] = "shipped parameters, as they are"
+        if options.estimate:
+            model, stats["estimation"] = estimate(frame, model)
+            lap("estimation")
     else:
         model, meta = train(frame), {}
-        stats["model"] = "trained on this run"
+        stats["model"], stats["estimation"] = "trained on this run", "estimated on this run from the structure's defaults"
         lap("training")
     accept = options.accept if options.accept is not None else meta.get("accept", ACCEPT)
     band = options.review_band or (accept / 2, max(REVIEW_HIGH, accept))
     stats.update(accept=accept, review_band=band)
     model["probability_two_random_records_match"] = stats["prior"] = run_prior(frame)
     stats["parameters"] = parameters(model)
+    _keep_model(con, model, stats, accept)
 
     edges = pl.DataFrame(schema={"unique_id_l": pl.Int64, "unique_id_r": pl.Int64, "match_probability": pl.Float64})
     stats["pairs_scored"], stats["pairs_by_blocking_rule"] = 0, {name: 0 for name in BLOCKING_RULES}
@@ -487,6 +526,8 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
                                "id_r AS join_key_r FROM blocked")
             linker.table_management.register_blocked_pairs_for_predict(
                 db_api.register("blocked_ids", table_name="blocked_ids"))
+            if options.charts_dir is not None:
+                stats["charts"] = write_charts(linker, Path(options.charts_dir))
             low = min(band[0], accept)
             predictions = linker.inference.predict(threshold_match_probability=low, warning_mode="never")
             edges = splink_con.sql(f"SELECT unique_id_l, unique_id_r, match_probability "
@@ -504,19 +545,47 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
     return stats
 
 
+MODEL_SCHEMA = ("parameters_from VARCHAR, model_file VARCHAR, records BIGINT, accept DOUBLE, prior DOUBLE, "
+                "splink_settings VARCHAR")
+
+
+def _keep_model(con: duckdb.DuckDBPyConnection, model: dict, stats: dict, accept: float) -> None:
+    """`link_model`: the parameters this run used (Splink's JSON, prior included), to be stored with the snapshot."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE link_model ({MODEL_SCHEMA})")
+    con.execute("INSERT INTO link_model VALUES (?, ?, ?, ?, ?, ?)",
+                [stats["estimation"], stats["model"], stats["records"], accept, stats["prior"],
+                 json.dumps(model, sort_keys=True)])
+
+
+CHARTS = {"match_weights": "match_weights_chart", "m_u_parameters": "m_u_parameters_chart"}
+
+
+def write_charts(linker, folder: Path) -> dict[str, str]:
+    """Splink's match-weight and m/u charts of the parameters in use, as HTML files that open without a
+    network (Vega inlined)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for name, method in CHARTS.items():
+        path = folder / f"linkage_{name}.html"
+        path.write_text(getattr(linker.visualisations, method)().to_html(inline=True), encoding="utf-8")
+        written[name] = str(path)
+    return written
+
+
 def _load_decisions(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
     """The reviewers' decisions, naming records by record key (stable across snapshots, unlike row numbers)."""
     con.execute("CREATE OR REPLACE TEMP TABLE link_decisions (record_key_1 VARCHAR, record_key_2 VARCHAR, "
-                "decision VARCHAR, decided_by VARCHAR, decided_on VARCHAR, note VARCHAR)")
+                "decision VARCHAR, decided_by VARCHAR, decided_on VARCHAR, note VARCHAR, line BIGINT)")
     if path is None or not Path(path).exists():
         return
     con.execute("""INSERT INTO link_decisions
-                   SELECT trim(record_key_1), trim(record_key_2), lower(trim(decision)), decided_by, decided_on, note
+                   SELECT trim(record_key_1), trim(record_key_2), lower(trim(decision)), decided_by, decided_on, note,
+                          row_number() OVER () AS line
                    FROM read_csv(?, header = true, all_varchar = true,
                                  columns = {'record_key_1': 'VARCHAR', 'record_key_2': 'VARCHAR', 'decision': 'VARCHAR',
                                             'decided_by': 'VARCHAR', 'decided_on': 'VARCHAR', 'note': 'VARCHAR'})""",
                 [str(path)])
-    bad = first(con, f"""SELECT count(*), any_value(coalesce(decision, '(empty)')) FROM link_decisions
+    bad = first(con, f"""SELECT count(*), min(coalesce(decision, '(empty)')) FROM link_decisions
                          WHERE decision IS NULL OR decision NOT IN {DECISIONS!r}
                             OR record_key_1 IS NULL OR record_key_2 IS NULL""")
     if bad[0]:
@@ -524,11 +593,23 @@ def _load_decisions(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
                          f"{' or '.join(DECISIONS)} (e.g. {bad[1]!r}); fix the file and run again")
 
 
+# Twins and look-alikes: same birth date, same place (village, or none on either), same weak prefix,
+# but names that differ otherwise than by spelling, word order or a dropped word (Wa Ode Fitri / Wa Ode
+# Fitria, Ikhsan / Ikhwan Ramadhan). A slip and a sibling look the same here, so such a pair is never
+# linked on its own evidence: it goes to review. A shared NIK decides it (twins' NIKs differ in their
+# serial, so a NIK one digit apart does not), and so do other registrations: a link through a third record
+# still joins them, and a reviewer's "same" does.
+LOOK_ALIKE = """(l.dob = r.dob AND l.village IS NOT DISTINCT FROM r.village
+           AND l.name_prefix IS NOT DISTINCT FROM r.name_prefix
+           AND l.name_key <> r.name_key AND l.name_sorted <> r.name_sorted AND l.name_joined <> r.name_joined
+           AND NOT (list_has_all(l.name_tokens, r.name_tokens) OR list_has_all(r.name_tokens, l.name_tokens))
+           AND l.nik IS DISTINCT FROM r.nik)"""
+
 CLUSTER_SQL = """
 -- reviewers' decisions between records (a JAKON key may name several identical rows), latest first
 CREATE OR REPLACE TEMP TABLE link_decided AS
 SELECT least(a.unique_id, b.unique_id) AS id_l, greatest(a.unique_id, b.unique_id) AS id_r,
-       arg_max(d.decision, coalesce(d.decided_on, '')) AS decision
+       arg_max(d.decision, (coalesce(d.decided_on, ''), d.line)) AS decision  -- same day: the later line
 FROM link_decisions d
 JOIN link_features a ON a.record_key = d.record_key_1
 JOIN link_features b ON b.record_key = d.record_key_2
@@ -546,16 +627,21 @@ WITH scored AS (
                AND coalesce(jaro_winkler_similarity(l.name_key, r.name_key) < 0.82
                             AND l.name_first <> r.name_first AND l.name_last <> r.name_last, true) AS collision,
            -- two different NIKs, each confirmed by another registration of a like name: two people
-           l.nik_trusted AND r.nik_trusted AND l.nik_confirmed AND r.nik_confirmed AND l.nik <> r.nik AS two_niks
+           l.nik_trusted AND r.nik_trusted AND l.nik_confirmed AND r.nik_confirmed AND l.nik <> r.nik AS two_niks,
+           {LOOK_ALIKE} AS look_alike
     FROM link_predictions p
     JOIN link_features l ON l.unique_id = p.unique_id_l
     JOIN link_features r ON r.unique_id = p.unique_id_r
 )
-SELECT s.id_l, s.id_r, s.p FROM scored s
+SELECT s.id_l, s.id_r, s.p, s.look_alike FROM scored s
 ANTI JOIN link_decided d ON d.id_l = s.id_l AND d.id_r = s.id_r
-WHERE s.p >= $accept AND NOT s.collision AND NOT s.two_niks
-UNION ALL
-SELECT id_l, id_r, 1.0 FROM link_decided WHERE decision = 'same';
+WHERE s.p >= $accept AND NOT s.collision AND NOT s.two_niks;
+
+-- look-alikes (twins?) go to review, not into one person on this evidence alone
+CREATE OR REPLACE TEMP TABLE link_look_alikes AS SELECT id_l, id_r, p FROM link_edges WHERE look_alike;
+DELETE FROM link_edges WHERE look_alike;
+ALTER TABLE link_edges DROP COLUMN look_alike;
+INSERT INTO link_edges SELECT id_l, id_r, 1.0 FROM link_decided WHERE decision = 'same';
 
 -- groups: records sharing a trusted NIK are one group (stage one); every other record is its own
 CREATE OR REPLACE TEMP TABLE link_groups AS
@@ -564,6 +650,8 @@ SELECT unique_id,
        nik_trusted AS anchored
 FROM link_features
 """
+
+CLUSTER_SQL = CLUSTER_SQL.replace("{LOOK_ALIKE}", LOOK_ALIKE)
 
 GROUP_EDGES_SQL = """
 CREATE OR REPLACE TEMP TABLE link_group_edges AS
@@ -597,8 +685,8 @@ person_nik AS (  -- the person's own NIK, not a slip on one form: for the region
     FROM niks n JOIN regions r ON r.region = substr(n.nik, 1, 6) GROUP BY n.label
 ),
 anchor AS (  -- stable across snapshots: the person's own trusted NIK, else their smallest record key
-    SELECT rec.label, coalesce(CASE WHEN any_value(p.trusted) THEN 'nik:' || any_value(p.nik) END,
-                               'rec:' || min(rec.record_key)) AS person_id, any_value(p.nik) AS person_nik
+    SELECT rec.label, coalesce(CASE WHEN bool_or(p.trusted) THEN 'nik:' || min(p.nik) END,
+                               'rec:' || min(rec.record_key)) AS person_id, min(p.nik) AS person_nik  -- one p per label
     FROM rec LEFT JOIN person_nik p USING (label) GROUP BY rec.label
 ),
 best AS (  -- strongest accepted link from each record to another record of the same person
@@ -718,7 +806,8 @@ def cluster(con: duckdb.DuckDBPyConnection, accept: float) -> dict:
     records, persons = first(con, "SELECT count(*), count(DISTINCT person_id) FROM resolved")
     if records != first(con, "SELECT count(*) FROM link_features")[0]:
         raise RuntimeError("identity resolution lost or duplicated records; this is a bug in assets/linkage.py")
-    return {"persons": persons, "cluster_steps": steps, "links_accepted": first(con, "SELECT count(*) FROM link_edges")[0]}
+    return {"persons": persons, "cluster_steps": steps, "links_accepted": first(con, "SELECT count(*) FROM link_edges")[0],
+            "look_alikes_to_review": first(con, "SELECT count(*) FROM link_look_alikes")[0]}
 
 
 def _review(con: duckdb.DuckDBPyConnection, band: tuple[float, float]) -> dict:
@@ -729,6 +818,8 @@ def _review(con: duckdb.DuckDBPyConnection, band: tuple[float, float]) -> dict:
         WITH pairs AS (
             SELECT least(unique_id_l, unique_id_r) AS id_l, greatest(unique_id_l, unique_id_r) AS id_r, match_probability
             FROM link_predictions WHERE match_probability >= $low AND match_probability < $high
+            UNION
+            SELECT id_l, id_r, p FROM link_look_alikes
             UNION
             SELECT d.id_l, d.id_r, p.match_probability FROM link_decided d
             LEFT JOIN link_predictions p ON p.unique_id_l = d.id_l AND p.unique_id_r = d.id_r

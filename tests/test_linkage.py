@@ -102,7 +102,7 @@ def world(tmp_path_factory):
     (root / "reference" / "review_decisions.csv").write_text(DECISIONS_HEADER)
     warehouse = configured(make_warehouse(root / "landing", root / "warehouse"), reference_dir=str(root / "reference"))
     result = materialize(warehouse, dg.AssetSelection.assets(*IDENTITY).upstream())
-    assert result.success
+    assert result.success, [e.step_failure_data.error.to_string() for e in result.all_events if e.is_step_failure]
     return {"root": root, "warehouse": warehouse, "metadata": link_metadata(result)}
 
 
