@@ -13,6 +13,7 @@ Two steps, each atomic:
 
 import os
 import shutil
+import time
 from datetime import date
 from pathlib import Path
 
@@ -211,4 +212,22 @@ def analytics_published(context: dg.AssetExecutionContext, warehouse: Warehouse)
     })
 
 
-publish_assets = [publish_snapshot_asset, analytics_published]
+@dg.asset(key=["publish", "report"], group_name="publish", partitions_def=snapshot_partitions,
+          deps=[analytics_published], kinds={"html"})
+def report_published(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Laporan Cakupan: the snapshot's one-file HTML report for the Wali Kota and the BPJS branch (Bahasa
+    Indonesia), beside analytics.duckdb: headline, trend against the targets, kelurahan map, where to act, data
+    quality. Read from the open tier only; opens offline.
+    """
+    from report.render import render_report  # Altair and vl-convert load only when a report is drawn
+
+    started = time.monotonic()
+    path = render_report(warehouse.analytics_db, date.fromisoformat(context.partition_key),
+                         boundaries=warehouse.reference / "boundaries_sultra.geojson")
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(path)), "url": dg.MetadataValue.url(path.resolve().as_uri()),
+        "bytes": path.stat().st_size, "render_seconds": round(time.monotonic() - started, 2),
+    })
+
+
+publish_assets = [publish_snapshot_asset, analytics_published, report_published]

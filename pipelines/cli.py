@@ -102,6 +102,23 @@ def _truth_comparison(truth_dir: Path, analytics_db: Path, snapshot_date: date) 
             "fewer: different people joined as one).")
 
 
+def report_of_published(analytics_db: Path, snapshot_date: date, lang: str = "id") -> Path:
+    """Draw the Laporan Cakupan of a published snapshot again (e.g. in English) and return its path."""
+    from report.render import render_report  # chart libraries load only here
+
+    if not analytics_db.is_file():
+        raise LookupError(f"{analytics_db} does not exist: nothing is published there yet.")
+    return render_report(analytics_db, snapshot_date, lang=lang,
+                         boundaries=warehouse_from_env().reference / "boundaries_sultra.geojson")
+
+
+def _report_line(analytics_db: Path, snapshot_date: date) -> str:
+    from report import report_path
+
+    path = report_path(analytics_db, snapshot_date)
+    return f"Report (Laporan Cakupan): {path}" if path.is_file() else "Report: not written (see the Dagster logs)."
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="jamsostek", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -123,6 +140,11 @@ def main(argv: list[str] | None = None) -> int:
 
     show = sub.add_parser("summary", help="print the summary of a published snapshot")
     show.add_argument("--date", type=date.fromisoformat, required=True)
+
+    rep = sub.add_parser("report", help="write the Laporan Cakupan of a published snapshot (one HTML file beside "
+                                        "analytics.duckdb, opens offline) and print its path")
+    rep.add_argument("--date", type=date.fromisoformat, required=True, help="published snapshot date, YYYY-MM-DD")
+    rep.add_argument("--lang", choices=("id", "en"), default="id", help="Bahasa Indonesia or English")
 
     from sample import evaluate  # identity resolution against ground truth (docs/identity.md)
     evaluate.add_arguments(sub.add_parser("evaluate", help="pairwise precision, recall and F1 of identity "
@@ -152,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "analytics.duckdb (for a trial, `jamsostek demo` uses a fixed demo key).")
             run_snapshot(warehouse, args.date)
             print(summary(warehouse.analytics_db, args.date))
+            print(_report_line(warehouse.analytics_db, args.date))
         elif args.command == "demo":
             from sample.generator import generate
             landing, truth_dir = DEMO_DIR / "landing", DEMO_DIR / "truth"
@@ -164,8 +187,15 @@ def main(argv: list[str] | None = None) -> int:
             print(summary(warehouse.analytics_db, DEMO_DATE))
             print(_truth_comparison(truth_dir, warehouse.analytics_db, DEMO_DATE))
             print(f"Analysts' copy: {warehouse.analytics_db}")
+            print(_report_line(warehouse.analytics_db, DEMO_DATE))
         elif args.command == "summary":
             print(summary(warehouse_from_env().analytics_db, args.date))
+        elif args.command == "report":
+            try:
+                print(f"Report (Laporan Cakupan): {report_of_published(warehouse_from_env().analytics_db, args.date, args.lang)}")
+            except LookupError as exc:
+                print(f"jamsostek report: {exc}", file=sys.stderr)
+                return 1
         elif args.command == "evaluate":
             evaluate.run(args)
         elif args.command == "series":

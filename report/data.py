@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -55,7 +56,7 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
     columns = [d[0] for d in cursor.description]
     out = []
     for values in cursor.fetchall():
-        row = Row(zip(columns, values))
+        row = Row((c, float(v) if isinstance(v, Decimal) else v) for c, v in zip(columns, values))
         marks = row.get(SUPPRESSED_COLUMN)
         if marks:
             row.hidden = frozenset(m.strip() for m in marks.split(","))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jinja2
 
-from report import charts
+from report import charts, report_path
 from report.data import ReportData, Row, load
 from report.i18n import LANGUAGES, SUPPRESSED_MARK, TEXT, advice, long_date, number, pct, signed
 from report.map import Area, kelurahan_map
@@ -22,11 +22,6 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 BOUNDARIES = PROJECT_DIR / "reference" / "boundaries_sultra.geojson"
 TEMPLATES = Path(__file__).parent / "templates"
 TOP = 10  # rows of each ranked list
-
-
-def report_path(analytics_db: Path, snapshot_date: date, lang: str = "id") -> Path:
-    suffix = "" if lang == "id" else f".{lang}"
-    return Path(analytics_db).parent / f"laporan_cakupan_{snapshot_date.isoformat()}{suffix}.html"
 
 
 def render_report(analytics_db: Path, snapshot_date: date, lang: str = "id", out: Path | None = None,
