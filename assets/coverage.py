@@ -1,5 +1,8 @@
 """Coverage marts: who is covered at the snapshot date, where they live, against the eligible workforce, and the
-trend against the national targets. The SQL of each table is in warehouse/sql/marts/<table>.sql."""
+trend against the national targets; then where the gap is and who can close it: villages to target, the gap by
+sex and occupation, employers that register only part of their workforce (PDS), OPD non-ASN staff, lapsed BPU
+participants, and who gained or lost coverage since the previous snapshot. The SQL of each table is in
+warehouse/sql/marts/<table>.sql."""
 
 
 from datetime import date
@@ -7,7 +10,9 @@ from datetime import date
 import dagster as dg
 
 from assets.identity import identity_record_links
-from assets.reference import reference_coverage_targets
+from assets.reference import (reference_bpu_occupation_map, reference_coverage_targets,
+                              reference_employer_occupation_map, reference_mandatory_programs, reference_ucj_categories,
+                              reference_wage_floors)
 from assets.staging import staging_registrations
 from sources import SOURCES
 from warehouse.db import first, preview, replace_rows, replace_table, sql, transaction
@@ -63,13 +68,14 @@ def marts_workers(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg
                                           "covered_workers_in_area": in_area})
 
 
-@dg.asset(key=["marts", "coverage_by_region"], deps=[marts_workers, dg.AssetKey(["staging", "civil_registry"])], **MARTS)
+@dg.asset(key=["marts", "coverage_by_region"], deps=[marts_workers, dg.AssetKey(["staging", "civil_registry"]),
+                                                    reference_ucj_categories], **MARTS)
 def marts_coverage_by_region(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Coverage % by domicile: covered workers over the Dukcapil eligible workforce, for the city, its districts and villages.
 
     Eligible: every occupation on the KTP except civil servants, soldiers, police and people not in
-    work. Village rows can sum to less than their district: some people are known only by the
-    district in their NIK.
+    work. Some covered people are known only by the district in their NIK: each district has an `unassigned`
+    row for them, so that its villages + unassigned = the district. Each area carries its UCJ category.
     """
     params = _params(context, warehouse)
     rows = _write(warehouse, params, "coverage_by_region")
@@ -78,9 +84,12 @@ def marts_coverage_by_region(context: dg.AssetExecutionContext, warehouse: Wareh
                            "WHERE snapshot_date = ? AND level = 'city'", [params["snapshot_date"]])
         table = preview(con, "SELECT region_code, region_name, eligible_workforce, covered_workers, round(coverage_pct, 2) AS pct "
                         "FROM marts.coverage_by_region WHERE snapshot_date = ? AND level = 'district'", [params["snapshot_date"]], 20)
+        unassigned = first(con, "SELECT coalesce(sum(covered_workers), 0) FROM marts.coverage_by_region "
+                                "WHERE snapshot_date = ? AND level = 'unassigned'", [params["snapshot_date"]])[0]
     eligible, covered, uncovered, pct = city or (0, 0, 0, None)
     return dg.MaterializeResult(metadata={
         "dagster/row_count": rows, "eligible_workforce": eligible, "covered_workers": covered,
+        "covered_unassigned_to_a_village": int(unassigned),
         "uncovered_workers": uncovered, "coverage_pct": float(pct or 0.0), "districts": dg.MetadataValue.md(table),
     })
 
@@ -164,9 +173,133 @@ def marts_coverage_trend(context: dg.AssetExecutionContext, warehouse: Warehouse
     return dg.MaterializeResult(metadata=metadata)
 
 
+def _simple(context: dg.AssetExecutionContext, warehouse: Warehouse, table: str, headline: str | None = None,
+            show: str | None = None) -> dg.MaterializeResult:
+    """Write marts.<table>; metadata: row count, an optional headline figure (a query) and an optional preview."""
+    params = _params(context, warehouse)
+    rows = _write(warehouse, params, table)
+    metadata: dict = {"dagster/row_count": rows}
+    with warehouse.connect(read_only=True) as con:
+        if headline:
+            for name, value in zip(*_named(con, headline, params["snapshot_date"])):
+                metadata[name] = value if value is not None else dg.MetadataValue.text("n/a")
+        if show:
+            metadata["preview"] = dg.MetadataValue.md(preview(con, show, [params["snapshot_date"]], 15))
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def _named(con, query: str, snapshot_date: date) -> tuple[list[str], tuple]:
+    cursor = con.execute(query, [snapshot_date])
+    values = cursor.fetchall()
+    names = [d[0] for d in cursor.description]
+    return names, (values[0] if values else (None,) * len(names))
+
+
+@dg.asset(key=["marts", "village_targets"], deps=[marts_coverage_by_region], **MARTS)
+def marts_village_targets(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """The area's villages ranked by uncovered workers, with their UCJ category: where a campaign reaches most people.
+
+    Caveat on every row: the district's covered people known only by their NIK district live in some of its
+    villages, so a village's uncovered figure may be overstated by up to that many (uncovered_workers_at_least).
+    """
+    return _simple(context, warehouse, "village_targets",
+                   show="SELECT rank, village_code, village_name, uncovered_workers, round(coverage_pct, 1) AS pct, "
+                        "ucj_category FROM marts.village_targets WHERE snapshot_date = ? ORDER BY rank")
+
+
+@dg.asset(key=["marts", "coverage_by_sex"], deps=[marts_workers, dg.AssetKey(["staging", "civil_registry"])], **MARTS)
+def marts_coverage_by_sex(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Eligible workforce and covered workers by sex (L, P), for the city and each district."""
+    return _simple(context, warehouse, "coverage_by_sex",
+                   show="SELECT sex, eligible_workforce, covered_workers, round(coverage_pct, 2) AS pct "
+                        "FROM marts.coverage_by_sex WHERE snapshot_date = ? AND level = 'city'")
+
+
+@dg.asset(key=["marts", "coverage_by_occupation"],
+          deps=[marts_workers, dg.AssetKey(["staging", "civil_registry"]), dg.AssetKey(["staging", "employers"]),
+                reference_bpu_occupation_map, reference_employer_occupation_map], **MARTS)
+def marts_coverage_by_occupation(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """An ESTIMATE of the gap by KTP occupation: the Dukcapil eligible workforce per occupation against covered
+    workers given an occupation from their BPU `pekerjaan` or their PU employer's type and KBLI (editable mappings
+    in reference/); the unmapped shown as such. BPJS does not record the KTP occupation itself."""
+    return _simple(context, warehouse, "coverage_by_occupation",
+                   headline="SELECT coalesce(sum(covered_workers_estimate) FILTER (WHERE occupation = 'unmapped'), 0) "
+                            "AS covered_unmapped FROM marts.coverage_by_occupation WHERE snapshot_date = ?",
+                   show="SELECT occupation, eligible_workforce, covered_workers_estimate, "
+                        "round(coverage_pct_estimate, 1) AS pct FROM marts.coverage_by_occupation WHERE snapshot_date = ?")
+
+
+@dg.asset(key=["marts", "employer_compliance"],
+          deps=[marts_registration_activity, identity_record_links, dg.AssetKey(["staging", "employers"]),
+                reference_wage_floors, reference_mandatory_programs], **MARTS)
+def marts_employer_compliance(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """PDS screening per employer, ranked for BPJS inspectors: declared headcount against distinct active PU workers
+    (PDS tenaga kerja), active workers paid below the regency's minimum wage (PDS upah), active workers missing a
+    program the employer's scale requires (PDS program). Business data only."""
+    return _simple(context, warehouse, "employer_compliance",
+                   headline="SELECT count(*) FILTER (WHERE pds_tenaga_kerja) AS pds_tenaga_kerja_employers, "
+                            "count(*) FILTER (WHERE pds_upah) AS pds_upah_employers, "
+                            "count(*) FILTER (WHERE pds_program) AS pds_program_employers "
+                            "FROM marts.employer_compliance WHERE snapshot_date = ?",
+                   show="SELECT inspection_rank, npp, employer_name, declared_workers, active_workers, "
+                        "workers_below_wage_floor, programs_missing FROM marts.employer_compliance "
+                        "WHERE snapshot_date = ? AND inspection_rank IS NOT NULL ORDER BY inspection_rank")
+
+
+@dg.asset(key=["marts", "opd_staff"], deps=[marts_workers, dg.AssetKey(["staging", "opd_non_asn"])], **MARTS)
+def marts_opd_staff(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Each non-ASN staff row of the OPD roster matched to a person (valid NIK, else name + birth date + sex) and
+    whether that person is covered. Person-level: stays in the pipeline database."""
+    return _simple(context, warehouse, "opd_staff",
+                   headline="SELECT count(*) AS roster_rows, count(*) FILTER (WHERE person_id IS NOT NULL) AS matched, "
+                            "count(*) FILTER (WHERE is_covered) AS covered FROM marts.opd_staff WHERE snapshot_date = ?")
+
+
+@dg.asset(key=["marts", "opd_coverage"], deps=[marts_opd_staff], **MARTS)
+def marts_opd_coverage(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Per OPD (Pemkot agency): non-ASN staff on the roster, matched to a person, covered, not covered."""
+    return _simple(context, warehouse, "opd_coverage",
+                   headline="SELECT count(*) AS opd, coalesce(sum(staff_on_roster), 0) AS staff_on_roster, "
+                            "coalesce(sum(staff_covered), 0) AS staff_covered, "
+                            "count(*) FILTER (WHERE staff_not_covered = 0) AS opd_all_staff_covered "
+                            "FROM marts.opd_coverage WHERE snapshot_date = ?",
+                   show="SELECT kode_opd, nama_opd, staff_on_roster, staff_covered, round(staff_covered_pct, 1) AS pct "
+                        "FROM marts.opd_coverage WHERE snapshot_date = ?")
+
+
+@dg.asset(key=["marts", "bpu_lapse"], deps=[marts_workers], **MARTS)
+def marts_bpu_lapse(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """BPU participants per village by how long ago their contributions stopped: paid up, lapsed 1-30, 31-60, 61-90
+    days, long lapsed, closed; and the recently lapsed who are covered nowhere else (people to call back first)."""
+    return _simple(context, warehouse, "bpu_lapse",
+                   headline="SELECT bpu_participants, paid_up_participants, lapsed_1_30_days + lapsed_31_60_days + "
+                            "lapsed_61_90_days AS lapsed_within_90_days, lapsed_90_days_uncovered "
+                            "FROM marts.bpu_lapse WHERE snapshot_date = ? AND level = 'city'")
+
+
+@dg.asset(key=["marts", "coverage_changes"], deps=[marts_workers], **MARTS)
+def marts_coverage_changes(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Persons newly covered and persons who lost coverage since the previous snapshot, by segment (ALL = any).
+
+    Also rewrites the next snapshot's rows, if there is one: a snapshot backfilled late is its successor's previous.
+    """
+    result = _simple(context, warehouse, "coverage_changes",
+                     show="SELECT segment, covered_workers_before, covered_workers_now, newly_covered_workers, "
+                          "lost_coverage_workers FROM marts.coverage_changes WHERE snapshot_date = ?")
+    params = _params(context, warehouse)
+    with warehouse.connect(read_only=True) as con:
+        following = first(con, "SELECT min(snapshot_date) FROM marts.workers WHERE snapshot_date > ?",
+                          [params["snapshot_date"]])[0]
+    if following is not None:
+        _write(warehouse, {**params, "snapshot_date": following}, "coverage_changes")
+    return result
+
+
 def _num(value) -> dg.MetadataValue:
     return dg.MetadataValue.float(float(value)) if value is not None else dg.MetadataValue.text("n/a")
 
 
 coverage_assets = [marts_registration_activity, marts_workers, marts_coverage_by_region, marts_covered_outside_area,
-                   marts_coverage_by_segment, marts_segment_overlap, marts_data_quality, marts_coverage_trend]
+                   marts_coverage_by_segment, marts_segment_overlap, marts_data_quality, marts_coverage_trend,
+                   marts_village_targets, marts_coverage_by_sex, marts_coverage_by_occupation, marts_employer_compliance,
+                   marts_opd_staff, marts_opd_coverage, marts_bpu_lapse, marts_coverage_changes]

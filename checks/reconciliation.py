@@ -21,6 +21,9 @@ OVERLAP_SUMS_TO_COVERED = "overlap_sums_to_covered"
 COVERED_WITHIN_ELIGIBLE = "covered_within_eligible"
 VILLAGES_WITHIN_ELIGIBLE = "villages_within_eligible"
 SEGMENT_SUM_BESIDE_DISTINCT = "segment_sum_beside_distinct"
+VILLAGES_ADD_UP_TO_DISTRICT = "villages_add_up_to_district"
+OCCUPATIONS_SUM_TO_COVERED = "occupations_sum_to_covered"
+LAPSE_STATES_ADD_UP = "lapse_states_add_up"
 
 # Above this share of a file quarantined, the file was most likely misread (shifted columns, another
 # date format, a wrong export): publishing what is left would understate coverage without a word.
@@ -202,6 +205,77 @@ def segment_sum_beside_distinct(context: dg.AssetCheckExecutionContext, warehous
                     f"segment sum {segment_sum} is below the distinct count {distinct}: the marts disagree.")
 
 
+@dg.asset_check(asset=dg.AssetKey(["marts", "coverage_by_region"]), name=VILLAGES_ADD_UP_TO_DISTRICT, blocking=True,
+                **CHECK,
+                description="ERROR, blocking. For every district, its villages plus its unassigned row equal the "
+                            "district (eligible, covered, uncovered, per segment). A mismatch means a person or a "
+                            "registry row was placed in no village row or in two: the village figures would mislead.")
+def villages_add_up_to_district(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+    wrong = _rows(warehouse, """
+        WITH r AS (SELECT * FROM marts.coverage_by_region WHERE snapshot_date = $snapshot_date),
+        parts AS (SELECT district_code, sum(eligible_workforce) AS e, sum(covered_workers) AS c, sum(uncovered_workers) AS u,
+                         sum(covered_pu) AS pu, sum(covered_bpu) AS bpu, sum(covered_jakon) AS jakon
+                  FROM r WHERE level IN ('village', 'unassigned') GROUP BY district_code)
+        SELECT d.region_code, d.eligible_workforce, p.e, d.covered_workers, p.c
+        FROM r d LEFT JOIN parts p ON p.district_code = d.region_code
+        WHERE d.level = 'district' AND (p.e IS DISTINCT FROM d.eligible_workforce OR p.c IS DISTINCT FROM d.covered_workers
+              OR p.u IS DISTINCT FROM d.uncovered_workers OR p.pu IS DISTINCT FROM d.covered_pu
+              OR p.bpu IS DISTINCT FROM d.covered_bpu OR p.jakon IS DISTINCT FROM d.covered_jakon)
+        ORDER BY 1""", _snapshot(context))
+    return dg.AssetCheckResult(
+        passed=not wrong, severity=ERROR,
+        metadata={"districts_not_adding_up": len(wrong),
+                  "districts": _md(("district", "eligible", "villages eligible", "covered", "villages+unassigned covered"),
+                                   wrong[:50])},
+        description=f"{len(wrong)} district(s) where villages + unassigned differ from the district: "
+                    f"{', '.join(w[0] for w in wrong[:10])}" if wrong else None)
+
+
+@dg.asset_check(asset=dg.AssetKey(["marts", "coverage_by_occupation"]), name=OCCUPATIONS_SUM_TO_COVERED, blocking=True,
+                **CHECK,
+                description="ERROR, blocking. The occupation estimate places every covered worker of the area once "
+                            "(unmapped included): its covered sum equals the city's covered workers, and its eligible "
+                            "sum the city's eligible workforce.")
+def occupations_sum_to_covered(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+    (occ_covered, occ_eligible, covered, eligible), = _rows(warehouse, """
+        SELECT (SELECT sum(covered_workers_estimate) FROM marts.coverage_by_occupation WHERE snapshot_date = $snapshot_date),
+               (SELECT sum(eligible_workforce) FROM marts.coverage_by_occupation WHERE snapshot_date = $snapshot_date),
+               (SELECT covered_workers FROM marts.coverage_by_region WHERE snapshot_date = $snapshot_date AND level = 'city'),
+               (SELECT eligible_workforce FROM marts.coverage_by_region WHERE snapshot_date = $snapshot_date AND level = 'city')
+        """, _snapshot(context))
+    passed = (occ_covered or 0) == (covered or 0) and (occ_eligible or 0) == (eligible or 0)
+    return dg.AssetCheckResult(
+        passed=passed, severity=ERROR,
+        metadata={"occupation_covered_sum": int(occ_covered or 0), "city_covered_workers": int(covered or 0),
+                  "occupation_eligible_sum": int(occ_eligible or 0), "city_eligible_workforce": int(eligible or 0)},
+        description=None if passed else f"occupations sum to {occ_covered} covered / {occ_eligible} eligible; "
+                                        f"the city has {covered} / {eligible}.")
+
+
+@dg.asset_check(asset=dg.AssetKey(["marts", "bpu_lapse"]), name=LAPSE_STATES_ADD_UP, blocking=True, **CHECK,
+                description="ERROR, blocking. Every BPU participant is in exactly one state (paid up, lapsed 1-30, "
+                            "31-60, 61-90, over 90 days, closed) and one place: the states add up to the participants "
+                            "in every row, and the villages to their district, the districts to the city.")
+def lapse_states_add_up(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+    wrong = _rows(warehouse, """
+        WITH r AS (SELECT * FROM marts.bpu_lapse WHERE snapshot_date = $snapshot_date)
+        SELECT 'states of ' || region_code FROM r
+        WHERE bpu_participants <> paid_up_participants + lapsed_1_30_days + lapsed_31_60_days + lapsed_61_90_days
+                                  + lapsed_over_90_days + closed_participants
+        UNION ALL
+        SELECT 'villages of ' || d.region_code FROM r d
+        WHERE d.level = 'district' AND d.bpu_participants IS DISTINCT FROM
+              (SELECT sum(v.bpu_participants) FROM r v WHERE v.level = 'village' AND starts_with(v.region_code, d.region_code || '.'))
+        UNION ALL
+        SELECT 'districts of the city' FROM r c
+        WHERE c.level = 'city' AND c.bpu_participants IS DISTINCT FROM
+              (SELECT sum(bpu_participants) FROM r WHERE level = 'district')
+        """, _snapshot(context))
+    return dg.AssetCheckResult(
+        passed=not wrong, severity=ERROR, metadata={"rows_not_adding_up": len(wrong)},
+        description=f"not adding up: {', '.join(w[0] for w in wrong[:10])}" if wrong else None)
+
+
 reconciliation_checks = [c for s in SOURCES for c in _staged_checks(s)] + [
     nothing_lost, overlap_sums_to_covered, covered_within_eligible, villages_within_eligible,
-    segment_sum_beside_distinct]
+    segment_sum_beside_distinct, villages_add_up_to_district, occupations_sum_to_covered, lapse_states_add_up]

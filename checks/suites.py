@@ -189,14 +189,63 @@ MART_SUITES = [
         gxe.ExpectColumnValuesToBeBetween(column="birth_year", min_value=d.year - MAX_AGE - 1, max_value=d.year - MIN_AGE),
     ], "one row per person, each active or not, with a known region level, sex and a plausible birth year."),
     _mart("marts.coverage_by_region", lambda d: [
-        gxe.ExpectColumnValuesToBeInSet(column="level", value_set=["city", "district", "village"]),
+        gxe.ExpectColumnValuesToBeInSet(column="level", value_set=["city", "district", "village", "unassigned"]),
         gxe.ExpectCompoundColumnsToBeUnique(column_list=["level", "region_code"]),
+        gxe.ExpectColumnValuesToNotBeNull(column="region_name"),  # every row is a region of the reference list
         gxe.ExpectColumnValuesToBeBetween(column="eligible_workforce", min_value=0),
         gxe.ExpectColumnValuesToBeBetween(column="covered_workers", min_value=0),
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="covered_workers", column_B="covered_pu", or_equal=True),
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="covered_workers", column_B="covered_bpu", or_equal=True),
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="covered_workers", column_B="covered_jakon", or_equal=True),
-    ], "one row per level and region; counts >= 0; no segment covers more people than the region."),
+    ], "one row per level and region, each in the reference list; counts >= 0; no segment covers more people "
+       "than the region."),
+    # issue 12: targeting, compliance, OPD staff, lapse and churn
+    _mart("marts.village_targets", lambda d: [
+        gxe.ExpectColumnValuesToBeUnique(column="village_code"), gxe.ExpectColumnValuesToBeUnique(column="rank"),
+        gxe.ExpectColumnValuesToNotBeNull(column="village_name"),
+        gxe.ExpectColumnValuesToBeInSet(column="ucj_category", value_set=["sangat rendah", "rendah", "sedang", "tinggi"]),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="uncovered_workers", column_B="uncovered_workers_at_least",
+                                                    or_equal=True),
+    ], "one row per village of the area with a unique rank and a known UCJ band."),
+    _mart("marts.coverage_by_sex", lambda d: [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["level", "region_code", "sex"]),
+        gxe.ExpectColumnValuesToBeInSet(column="sex", value_set=["L", "P", "unknown"]),
+        gxe.ExpectColumnValuesToBeBetween(column="covered_workers", min_value=0),
+    ], "one row per region and sex (L, P, unknown), counts >= 0."),
+    _mart("marts.coverage_by_occupation", lambda d: [
+        gxe.ExpectColumnValuesToBeUnique(column="occupation"),
+        gxe.ExpectColumnValuesToNotBeNull(column="category"),  # every occupation is a Dukcapil one, or unmapped
+        gxe.ExpectColumnValuesToBeBetween(column="covered_workers_estimate", min_value=0),
+    ], "one row per occupation, each a Dukcapil occupation or unmapped; counts >= 0."),
+    _mart("marts.employer_compliance", lambda d: [
+        gxe.ExpectColumnValuesToBeUnique(column="npp"),
+        gxe.ExpectColumnValuesToBeBetween(column="active_workers", min_value=0),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="active_workers", column_B="workers_below_wage_floor",
+                                                    or_equal=True),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="active_workers", column_B="workers_missing_programs",
+                                                    or_equal=True),
+        gxe.ExpectColumnValuesToBeBetween(column="pds_kinds", min_value=0, max_value=3),
+    ], "one row per employer; workers below the floor or missing programs are among its active workers."),
+    _mart("marts.opd_coverage", lambda d: [
+        gxe.ExpectColumnValuesToBeUnique(column="kode_opd"),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="staff_on_roster", column_B="staff_matched", or_equal=True),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="staff_matched", column_B="staff_covered", or_equal=True),
+    ], "one row per OPD; staff on roster >= matched >= covered."),
+    _mart("marts.bpu_lapse", lambda d: [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["level", "region_code"]),
+        gxe.ExpectColumnValuesToBeInSet(column="level", value_set=["city", "district", "village", "outside_area", "unknown"]),
+        gxe.ExpectColumnValuesToNotBeNull(column="region_name"),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="bpu_participants", column_B="paid_up_participants",
+                                                    or_equal=True),
+    ], "one row per level and region; participants >= paid up."),
+    _mart("marts.coverage_changes", lambda d: [
+        gxe.ExpectColumnValuesToBeUnique(column="segment"),
+        gxe.ExpectColumnValuesToBeInSet(column="segment", value_set=["ALL", "PU", "BPU", "JAKON"]),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="covered_workers_now", column_B="newly_covered_workers",
+                                                    or_equal=True, ignore_row_if="either_value_is_missing"),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="covered_workers_before", column_B="lost_coverage_workers",
+                                                    or_equal=True, ignore_row_if="either_value_is_missing"),
+    ], "one row per segment; the newly covered are among those covered now, the lost among those covered before."),
     _mart("marts.coverage_by_segment", lambda d: [
         gxe.ExpectColumnValuesToBeInSet(column="segment", value_set=["PU", "BPU", "JAKON"]),
         gxe.ExpectColumnValuesToBeUnique(column="segment"),

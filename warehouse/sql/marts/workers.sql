@@ -17,15 +17,25 @@ per_person AS (
                CASE WHEN NOT bool_or(is_active) THEN
                    arg_max(domicile_village, (start_date, source, source_row)) FILTER (WHERE domicile_village IS NOT NULL) END,
                nik_district(min(person_nik))  -- the person's own NIK, not a mistyped copy on one form
-           ) AS region_code,
+           ) AS claimed_region,
            -- the value most of their registrations give; a tie goes to the smallest value (mode() picks any)
            list_sort(list_transform(map_entries(histogram(jenis_kelamin)), lambda e: {'n': -e.value::BIGINT, 'v': e.key}))[1].v AS sex,
            list_sort(list_transform(map_entries(histogram(year(tanggal_lahir))), lambda e: {'n': -e.value::BIGINT, 'v': e.key}))[1].v AS birth_year,
            count(*) AS registrations
     FROM reg GROUP BY person_id
+),
+-- a region of a province the reference list covers must be in it (a NIK can name a district that does not
+-- exist, e.g. 74.71.30): otherwise the region is unknown (NULL), never a region of its own, and not in the area
+known AS (
+    SELECT p.*, CASE WHEN r.code IS NOT NULL THEN p.claimed_region
+                     WHEN prov.code IS NULL AND regexp_full_match(p.claimed_region, '[0-9]{2}\.[0-9]{2}\.[0-9]{2}(\.[0-9]{4})?')
+                     THEN p.claimed_region END AS region_code  -- another province's code is kept: outside the area
+    FROM per_person p
+    LEFT JOIN reference.regions r ON r.code = p.claimed_region
+    LEFT JOIN reference.regions prov ON prov.level = 'province' AND prov.code = substr(p.claimed_region, 1, 2)
 )
 SELECT CAST($snapshot_date AS DATE) AS snapshot_date, person_id, is_active, segments, region_code,
        CASE length(region_code) WHEN 13 THEN 'village' WHEN 8 THEN 'district' END AS region_level,
        coalesce(starts_with(region_code, $area_code || '.'), false) AS in_area,
        sex, birth_year, registrations
-FROM per_person
+FROM known
