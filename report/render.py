@@ -70,7 +70,8 @@ def render_html(data: ReportData, lang: str, boundaries: Path) -> str:
         _headline(data, words, f, lang), _trend(data, words, f, lang), _map(data, words, f, lang, boundaries),
         _districts(data, words, f, lang), _targets(data, words, f, lang), _occupation(data, words, f, lang),
         _overlap(data, words, f, lang), _employers(data, words, f, lang), _opd(data, words, f, lang),
-        _outside(data, words, f, lang), _quality(data, words, f, lang),
+        _lapsed(data, words, f, lang), _churn(data, words, f, lang), _outside(data, words, f, lang),
+        _quality(data, words, f, lang),
     ]
     defaults = {"reading": "", "kpis": [], "map": "", "figures": [], "lists": [], "tables": [], "notes": []}
     sections = [defaults | s for s in sections if s]
@@ -195,7 +196,7 @@ def _districts(data: ReportData, words: dict, f: Fmt, lang: str) -> dict:
         rows.append([d["region_name"], f.n(d, "eligible_workforce"), f.n(d, "covered_workers"),
                      f.n(d, "uncovered_workers"), f.p(d, "coverage_pct"), share]
                     + ([d.get("ucj_category") or "–"] if has_ucj else []))
-    head = [words["district"], words["eligible"], words["covered"], words["uncovered"], words["rate"],
+    head = [words["district"], words["eligible_short"], words["covered_short"], words["uncovered"], words["rate"],
             words["unassigned_share"]] + ([words["ucj"]] if has_ucj else [])
     reading = ""
     if shown:
@@ -227,7 +228,8 @@ def _targets(data: ReportData, words: dict, f: Fmt, lang: str) -> dict:
         top = ranked[:TOP]
         rows = [[str(i), v["region_name"], names.get(v["region_code"][:8], ""), f.n(v, "uncovered_workers"),
                  f.n(v, "eligible_workforce"), f.p(v, "coverage_pct")] for i, v in enumerate(top, 1)]
-        head = [words["rank"], words["village"], words["district"], words["uncovered"], words["eligible"], words["rate"]]
+        head = [words["rank"], words["village"], words["district"], words["uncovered"], words["eligible_short"],
+                words["rate"]]
         numeric = [True, False, False, True, True, True]
     top_sum = sum(r["uncovered_workers"] or 0 for r in top if not r.is_hidden("uncovered_workers"))
     all_uncovered = data.city["uncovered_workers"] or 0
@@ -243,6 +245,9 @@ def _occupation(data: ReportData, words: dict, f: Fmt, lang: str) -> dict | None
         return None
     section = {"id": "pekerjaan", "title": words["s_occupation"], "figures": [], "tables": [], "notes": [],
                "reading": ""}
+    def name(r: Row) -> str:
+        return words["unmapped"] if r["occupation"] == "unmapped" else r["occupation"].title()
+
     if occupations:
         eligible = [r for r in occupations if r.get("category") == "eligible" or r.get("occupation") == "unmapped"]
         ranked = sorted(eligible, key=lambda r: (-(r.get("uncovered_workers_estimate") or 0), r["occupation"]))
@@ -250,13 +255,13 @@ def _occupation(data: ReportData, words: dict, f: Fmt, lang: str) -> dict | None
                and not r.is_hidden("uncovered_workers_estimate")][:TOP]
         if top:
             section["reading"] = words["occupation_read"].format(
-                top=top[0]["occupation"].title(), n=number(top[0]["uncovered_workers_estimate"], lang))
+                top=name(top[0]), n=number(top[0]["uncovered_workers_estimate"], lang))
             section["figures"].append(charts.bars(
-                [{"label": r["occupation"].title(), "value": r["uncovered_workers_estimate"]} for r in top],
+                [{"label": name(r), "value": r["uncovered_workers_estimate"]} for r in top],
                 "value", "label", lang, words["chart_occupation"], fmt=",.0f"))
-        rows = [[r["occupation"].title(), f.n(r, "eligible_workforce"), f.n(r, "covered_workers_estimate"),
+        rows = [[name(r), f.n(r, "eligible_workforce"), f.n(r, "covered_workers_estimate"),
                  f.n(r, "uncovered_workers_estimate"), f.p(r, "coverage_pct_estimate")] for r in ranked[:TOP + 5]]
-        section["tables"].append(_table([words["occupation"], words["eligible"], words["covered"], words["uncovered"],
+        section["tables"].append(_table([words["occupation"], words["eligible_short"], words["covered_short"], words["uncovered"],
                                          words["rate"]], rows, [False, True, True, True, True]))
         section["notes"].append(words["occupation_caveat"])
     if sexes:
@@ -268,7 +273,7 @@ def _occupation(data: ReportData, words: dict, f: Fmt, lang: str) -> dict | None
             section["reading"] = (section["reading"] + " " + sentence).strip()
         rows = [[words.get(f"sex_{r['sex']}", r["sex"]), f.n(r, "eligible_workforce"), f.n(r, "covered_workers"),
                  f.n(r, "uncovered_workers"), f.p(r, "coverage_pct")] for r in city_rows]
-        section["tables"].append(_table([words["sex"], words["eligible"], words["covered"], words["uncovered"],
+        section["tables"].append(_table([words["sex"], words["eligible_short"], words["covered_short"], words["uncovered"],
                                          words["rate"]], rows, [False, True, True, True, True]))
     return section
 
@@ -299,13 +304,16 @@ def _employers(data: ReportData, words: dict, f: Fmt, lang: str) -> dict | None:
     rows = data.optional.get("employer_compliance")
     if rows is None:
         return None
-    flagged = [r for r in rows if r.get("employer_status", "aktif") == "aktif"
-               and any(r.get(k) for k in ("pds_tenaga_kerja", "pds_upah", "pds_program"))]
-    flagged.sort(key=lambda r: (-(r.get("pds_kinds") or 0), -(r.get("unregistered_workers") or 0),
-                                -(r.get("workers_below_wage_floor") or 0), r["npp"]))
+    if rows and "inspection_rank" in rows[0]:  # the published ranking for BPJS inspectors
+        flagged = sorted((r for r in rows if r["inspection_rank"] is not None), key=lambda r: r["inspection_rank"])
+    else:
+        flagged = [r for r in rows if r.get("employer_status", "aktif") == "aktif"
+                   and any(r.get(k) for k in ("pds_tenaga_kerja", "pds_upah", "pds_program"))]
+        flagged.sort(key=lambda r: (-(r.get("pds_kinds") or 0), -(r.get("unregistered_workers") or 0),
+                                    -(r.get("workers_below_wage_floor") or 0), r["npp"]))
 
     def kinds(r: Row) -> str:
-        return ", ".join(words[k] for k, c in (("pds_tk", "pds_tenaga_kerja"), ("pds_upah", "pds_upah"),
+        return "PDS " + ", ".join(words[k] for k, c in (("pds_tk", "pds_tenaga_kerja"), ("pds_upah", "pds_upah"),
                                                 ("pds_program", "pds_program")) if r.get(c))
 
     table = _table([words["rank"], words["employer"], "NPP", words["declared"], words["registered"],
@@ -338,13 +346,55 @@ def _opd(data: ReportData, words: dict, f: Fmt, lang: str) -> dict | None:
     return {"id": "opd", "title": words["s_opd"], "reading": reading, "tables": [table]}
 
 
+LAPSE_COLUMNS = ("bpu_participants", "paid_up_participants", "lapsed_1_30_days", "lapsed_31_60_days",
+                 "lapsed_61_90_days", "lapsed_over_90_days")
+
+
+def _lapsed(data: ReportData, words: dict, f: Fmt, lang: str) -> dict | None:
+    rows = data.optional.get("bpu_lapse")
+    city = next((r for r in rows or [] if r.get("level") == "city"), None)
+    if city is None:
+        return None
+    recent, partial = _total([city], "lapsed_1_30_days")
+    for column in ("lapsed_31_60_days", "lapsed_61_90_days"):
+        n, hidden = _total([city], column)
+        recent, partial = recent + n, partial or hidden
+    reading = words["lapsed_read"].format(lapsed=("≥ " if partial else "") + number(recent, lang),
+                                          long=f.n(city, "lapsed_over_90_days"))
+    places = [city] + sorted((r for r in rows if r.get("level") == "district"), key=lambda r: r["region_code"])
+    table = _table([words["district"], words["bpu_participants"], words["paid_up"], words["lapsed_30"],
+                    words["lapsed_60"], words["lapsed_90"], words["lapsed_long"]],
+                   [[r["region_name"]] + [f.n(r, c) for c in LAPSE_COLUMNS] for r in places],
+                   [False] + [True] * len(LAPSE_COLUMNS))
+    return {"id": "menunggak", "title": words["s_lapsed"], "reading": reading, "tables": [table]}
+
+
+def _churn(data: ReportData, words: dict, f: Fmt, lang: str) -> dict | None:
+    rows = data.optional.get("coverage_changes")
+    if not rows:
+        return None
+    order = {"ALL": 0, "PU": 1, "BPU": 2, "JAKON": 3}
+    rows = sorted(rows, key=lambda r: (order.get(r["segment"], 9), r["segment"]))
+    total = rows[0]
+    if total.get("days_since_previous_snapshot") is None:
+        return {"id": "perubahan", "title": words["s_churn"], "reading": words["churn_first"]}
+    else:
+        reading = words["churn_read"].format(new=f.n(total, "newly_covered_workers"), lost=f.n(total, "lost_coverage_workers"))
+    table = _table([words["segments"], words["covered_short"] + " (" + words["before"] + ")", words["covered_short"],
+                    words["newly_covered"], words["lost_coverage"]],
+                   [[words["all_segments"] if r["segment"] == "ALL" else r["segment"],
+                     f.n(r, "covered_workers_before"), f.n(r, "covered_workers_now"), f.n(r, "newly_covered_workers"),
+                     f.n(r, "lost_coverage_workers")] for r in rows], [False, True, True, True, True])
+    return {"id": "perubahan", "title": words["s_churn"], "reading": reading, "tables": [table]}
+
+
 def _outside(data: ReportData, words: dict, f: Fmt, lang: str) -> dict | None:
     if not data.outside:
         return None
     total, partial = _total(data.outside, "covered_workers")
     reading = words["outside_read"].format(n=("≥ " if partial else "") + number(total, lang),
                                            area=data.city["region_name"])
-    table = _table([words["regency"], words["covered"]],
+    table = _table([words["regency"], words["covered_short"]],
                    [[r.get("regency_name") or r["regency_code"], f.n(r, "covered_workers")] for r in data.outside],
                    [False, True])
     return {"id": "luar", "title": words["s_outside"], "reading": reading, "tables": [table]}
