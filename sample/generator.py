@@ -118,6 +118,14 @@ OPD = ("Dinas Pendidikan dan Kebudayaan", "Dinas Kesehatan", "Dinas Pekerjaan Um
        "Badan Penanggulangan Bencana Daerah", "Badan Kesatuan Bangsa dan Politik", "Satuan Polisi Pamong Praja",
        "Sekretariat Daerah", "Sekretariat DPRD", "Inspektorat Daerah", "RSUD Kota Kendari", "Puskesmas Mandonga",
        "Puskesmas Poasia", "Puskesmas Puuwatu", "Puskesmas Kandai", "Puskesmas Lepo-Lepo")
+# Published: six OPD of Pemkot Kendari registered 1,599 non-ASN staff. The roster (opd_non_asn.csv, optional, written
+# with opd_roster=True) lists them, all covered, and the other OPD's staff, few of them covered.
+OPD_CALIBRATION = {"opd_registered": 6, "staff_registered": 1_599}
+OPD_REGISTERED = ("Dinas Kesehatan", "RSUD Kota Kendari", "Dinas Lingkungan Hidup dan Kehutanan",
+                  "Satuan Polisi Pamong Praja", "Dinas Perhubungan", "Dinas Pemadam Kebakaran")
+OPD_STAFF_OTHERS = 80  # mean non-ASN staff of every other OPD at scale 1
+JABATAN = ("Tenaga Administrasi", "Pengemudi", "Petugas Kebersihan", "Tenaga Teknis", "Petugas Keamanan",
+           "Operator Komputer", "Tenaga Kesehatan", "Petugas Lapangan")
 PROJECT_WORKS = ("Pembangunan Gedung Kantor", "Peningkatan Jalan", "Rehabilitasi Drainase", "Pembangunan Jembatan",
                  "Rehabilitasi Puskesmas", "Pembangunan Ruang Kelas Baru", "Revitalisasi Pasar", "Pembangunan Talud",
                  "Pemeliharaan Jalan", "Pembangunan Perumahan", "Pembangunan Masjid", "Penataan Kawasan Kumuh")
@@ -823,12 +831,13 @@ def _civil_registry(rng: np.random.Generator, ref: _Reference, eligible: int,
 # --- the whole landing zone ------------------------------------------------------------------------
 
 def generate(landing_dir: Path, truth_dir: Path, snapshot_date: date = date(2025, 6, 8), *, seed: int = 42,
-             scale: float = 1.0, formats: str = "csv") -> dict:
+             scale: float = 1.0, formats: str = "csv", opd_roster: bool = False) -> dict:
     """Writes landing_dir/<date>/*.csv (+ civil_registry/), truth_dir/<date>/...; returns the truth summary dict.
 
     formats="csv": every file comma-delimited UTF-8; "mixed": employers as .xlsx (all text), bpu_participants
     semicolon-delimited with a BOM, the rest comma CSV. The truth (records.parquet, persons.parquet,
-    summary.json) must live outside the landing zone.
+    summary.json) must live outside the landing zone. opd_roster=True also writes the optional OPD roster
+    (opd_non_asn.csv), drawn with its own random stream: every other file is the same with or without it.
     """
     if formats not in ("csv", "mixed"):
         raise ValueError(f"formats must be 'csv' or 'mixed', not {formats!r}")
@@ -945,6 +954,11 @@ def generate(landing_dir: Path, truth_dir: Path, snapshot_date: date = date(2025
                                       "birth_date_issue", "defect")
     summary = _summary(d, ref, people, persons, records, target, employers, projects, cutoff, registry,
                        eligible_per_village, seed, scale, formats)
+    (folder / "opd_non_asn.csv").unlink(missing_ok=True)
+    if opd_roster:
+        roster, summary["opd_non_asn"] = _opd_roster(np.random.default_rng([seed, 12]), ref, people, vocab, records,
+                                                     scale)
+        _write(roster, folder / "opd_non_asn", "csv", d)
     out = truth_dir / d.isoformat()
     out.mkdir(parents=True, exist_ok=True)
     records.write_parquet(out / "records.parquet")
@@ -1094,6 +1108,77 @@ def _project_frame(rng, ref: _Reference, proj: _Projects, extra: dict, emp: _Emp
         "kode_wilayah": _render_codes(ref.village_codes, village, plain),
         "tanggal_mulai": _render_dates(proj.start, date_fmt), "tanggal_selesai": _render_dates(proj.end, date_fmt),
     })
+
+
+def _opd_roster(rng: np.random.Generator, ref: _Reference, people: _People, vocab: list[str], records: pl.DataFrame,
+                scale: float) -> tuple[pl.DataFrame, dict]:
+    """The regional information system's roster of non-ASN staff: the six OPD that registered theirs (all covered,
+    PU) and every other OPD (a few covered; the rest registered once and lapsed, or never registered at all).
+
+    Staff who exist among the registrants are people with a clean NIK on at least one row (the roster carries the
+    NIK the civil registry issued), never one of a NIK collision; staff never registered get a fresh NIK."""
+    clean = records.filter(pl.col("usable") & (pl.col("nik_issue") == "none"))["person_id"].unique().to_numpy() - 1
+    usable = np.zeros(len(people.group), bool)
+    usable[clean] = True
+    usable &= ~people.collision & (ref.village_regency[people.home] == AREA_CODE)
+    covered_pool = rng.permutation(np.flatnonzero(usable & (people.group == 0) & ((people.combo & 1) > 0)))
+    lapsed_pool = rng.permutation(np.flatnonzero(usable & (people.group == 2)))
+
+    others = [o for o in OPD if o not in OPD_REGISTERED]
+    names = list(OPD_REGISTERED) + others
+    registered = _apportion(_round(OPD_CALIBRATION["staff_registered"] * scale),
+                            rng.lognormal(0, 0.4, len(OPD_REGISTERED)))
+    sizes = np.maximum(3, np.round(OPD_STAFF_OTHERS * scale * rng.lognormal(0, 0.5, len(others)))).astype(np.int64)
+    share = rng.uniform(0.05, 0.6, len(others))
+    covered_n = np.r_[registered, np.round(sizes * share).astype(np.int64)]
+    total_n = np.r_[registered, sizes]
+    never_n = np.r_[np.zeros(len(registered), np.int64), np.round((sizes - covered_n[len(registered):]) * 0.4)]
+    never_n = never_n.astype(np.int64)
+    lapsed_n = total_n - covered_n - never_n
+    if covered_n.sum() > len(covered_pool) or lapsed_n.sum() > len(lapsed_pool):
+        raise ValueError("opd roster: too few registrants at this scale")
+    opd = np.arange(len(names))
+    covered = covered_pool[: covered_n.sum()]
+    lapsed = lapsed_pool[: lapsed_n.sum()]
+    existing = np.r_[covered, lapsed]
+    existing_opd = np.r_[np.repeat(opd, covered_n), np.repeat(opd, lapsed_n)]
+
+    # never registered: a name borrowed from a registrant, a birth date and NIK of their own (serials from 9000:
+    # no registrant holds them)
+    n_new = int(never_n.sum())
+    lender = lapsed_pool[rng.integers(0, len(lapsed_pool), n_new)] if n_new else np.zeros(0, np.int64)
+    kendari_districts = np.flatnonzero(ref.district_regency == AREA_CODE)
+    new_district = kendari_districts[rng.integers(0, len(kendari_districts), n_new)]
+    new_birth = people.birth[lender] + rng.integers(30, 3000, n_new)
+    new_male = people.male[lender]
+    new_nik = _make_niks(ref.district_int[new_district], new_birth, new_male) + 9000
+
+    frame = pl.DataFrame({
+        "opd": np.r_[existing_opd, np.repeat(opd, never_n)],
+        "nik": np.r_[people.nik[existing], new_nik].astype(str),
+        "nama": pl.concat([_render_names(rng, people, vocab, existing), _render_names(rng, people, vocab, lender)]),
+        "birth": np.r_[people.birth[existing], new_birth],
+        "male": np.r_[people.male[existing], new_male],
+    })
+    frame = frame[rng.permutation(frame.height)]
+    codes = pl.Series([f"OPD-{i + 1:02d}" for i in range(len(names))])
+    roster = pl.DataFrame({
+        "kode_opd": codes.gather(frame["opd"].to_numpy()),
+        "nama_opd": pl.Series([f"{o} Kota Kendari" if not o.startswith(("RSUD", "Puskesmas")) else o
+                               for o in names]).gather(frame["opd"].to_numpy()),
+        "nik": frame["nik"], "nama": frame["nama"],
+        "tanggal_lahir": _render_dates(frame["birth"].to_numpy(), np.zeros(frame.height, np.int8)),
+        "jenis_kelamin": np.where(frame["male"].to_numpy(), "L", "P"),
+        "jabatan": np.array(JABATAN)[rng.integers(0, len(JABATAN), frame.height)],
+    })
+    summary = {
+        "opd": len(names), "staff_on_roster": int(total_n.sum()), "staff_covered": int(covered_n.sum()),
+        "staff_never_registered": n_new, "opd_all_staff_covered": len(OPD_REGISTERED),
+        "staff_of_opd_all_covered": int(registered.sum()),
+        "by_opd": {f"OPD-{i + 1:02d}": {"nama_opd": names[i], "staff": int(total_n[i]), "covered": int(covered_n[i])}
+                   for i in opd},
+    }
+    return roster, summary
 
 
 def _write(frame: pl.DataFrame, stem: Path, how: str, d: date) -> None:
