@@ -2,6 +2,9 @@
 
 
 import re
+import unicodedata
+import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -27,6 +30,13 @@ MALFORMED_ROW = "malformed_row"  # more or fewer fields than the header
 DEFECTS_SCHEMA = {"source_row": pl.Int64, "defect": pl.String, "line_text": pl.String}
 UTF8_ENCODINGS = ("utf-8", "utf-8-sig", "xlsx")
 
+# Sane limits, checked before anything is parsed, so a hostile or wrong file is refused by name in bounded time
+# and memory. The contract's files have at most 12 columns and Kendari's biggest workbook unpacks to ~40 MB.
+MAX_COLUMNS = 1_000  # header columns of a CSV or a sheet
+MAX_XLSX_UNPACKED_BYTES = 512 * 2**20  # all parts of a workbook, decompressed (counted while inflating)
+MAX_XLSX_CELLS = 16_000_000  # the cell grid the reader would allocate: rows x columns (1,048,576 rows x 15)
+XLSX_CHUNK = 4 * 2**20
+
 
 @dataclass
 class LandingFile:
@@ -37,6 +47,7 @@ class LandingFile:
     encoding: str = "utf-8"  # utf-8, utf-8-sig (with BOM), windows-1252 (decoded, reported), xlsx
     delimiter: str = ","
     extra_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how the file was read where it differs from plain CSV/XLSX
     missing_optional_columns: list[str] = field(default_factory=list)
     file_format: str = "csv"  # csv | xlsx | none (optional source not delivered)
     header: str = ""  # the header row as received
@@ -49,14 +60,28 @@ class LandingFile:
         return self.defects.filter(pl.col("defect") == defect)["source_row"].to_list()
 
 
-def find_source_file(folder: Path, name: str) -> Path | None:
-    """The .csv or .xlsx file of a source; refuses a folder that holds both."""
-    found = [p for p in folder.iterdir() if p.is_file() and p.stem.lower() == name and p.suffix.lower() in (".csv", ".xlsx")] \
+def refuse_links_out(path: Path, landing: Path) -> Path:
+    """The path, unless it is a link that leads outside the landing zone: such a file is never opened, so
+    nothing of it (a system file, another agency's extract) can reach the database or the logs."""
+    try:
+        inside = path.resolve(strict=True).is_relative_to(landing.resolve())
+    except (OSError, RuntimeError):  # a dangling or looping link
+        inside = False
+    if not inside:
+        raise LandingError(f"{path}: is a symbolic link that leads outside the landing folder {landing}; it was not "
+                           "read. Deliver the file itself (a copy, not a link) and rerun.")
+    return path
+
+
+def find_source_file(folder: Path, name: str, landing: Path | None = None) -> Path | None:
+    """The .csv or .xlsx file of a source; refuses a folder that holds both, and links out of the landing zone."""
+    found = [p for p in folder.iterdir()
+             if (p.is_file() or p.is_symlink()) and p.stem.lower() == name and p.suffix.lower() in (".csv", ".xlsx")] \
         if folder.is_dir() else []
     if len(found) > 1:
         raise LandingError(f"{folder}: both {' and '.join(sorted(p.name for p in found))} arrived for '{name}'; "
                            "keep one of them and rerun.")
-    return found[0] if found else None
+    return refuse_links_out(found[0], landing or folder.parent) if found else None
 
 
 def find_registry_file(landing: Path, snapshot_date: date) -> tuple[Path, date]:
@@ -73,31 +98,100 @@ def find_registry_file(landing: Path, snapshot_date: date) -> tuple[Path, date]:
     cut_off, path = max(candidates)
     if len([c for c in candidates if c[0] == cut_off]) > 1:
         raise LandingError(f"{folder}: both workforce_{cut_off}.csv and .xlsx arrived; keep one of them and rerun.")
-    return path, cut_off
+    return refuse_links_out(path, landing), cut_off
 
 
 def normalise_header(name: str | None) -> str:
-    """`" Tanggal Lahir "` and `TANGGAL-LAHIR` both mean `tanggal_lahir`: case, outer and inner spacing ignored."""
-    text = (name or "").replace("\ufeff", "").strip().strip('"').strip().lower()
+    """`" Tanggal Lahir "` and `TANGGAL-LAHIR` both mean `tanggal_lahir`: case, outer and inner spacing ignored,
+    invisible characters (BOM, zero-width space, no-break space) too."""
+    text = "".join(ch for ch in (name or "") if unicodedata.category(ch) != "Cf")
+    text = text.replace("\xa0", " ").strip().strip('"').strip().lower()
     return re.sub(r"[\s\-]+", "_", text)
 
 
-def _decode(path: Path, data: bytes) -> tuple[bytes, str]:
-    """The file as UTF-8 bytes (BOM removed) and the encoding it arrived in; never a silent guess."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
+def _names(values, limit: int = 20) -> str:
+    """A short list for a message: a header of 200,000 names, or a long cell, must not flood the logs."""
+    values = list(values)
+    shown = ", ".join((v if len(v) <= 40 else v[:37] + "...") for v in values[:limit])
+    return shown + (f" ... and {len(values) - limit:,} more" if len(values) > limit else "")
+
+
+# What a file that is not a text CSV looks like, from its first bytes (magic numbers).
+SIGNATURES = (
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x1f\x8b", "a gzip-compressed file"),
+    (b"BZh", "a bzip2-compressed file"),
+    (b"\xfd7zXZ\x00", "an xz-compressed file"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"\x28\xb5\x2f\xfd", "a Zstandard-compressed file"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook (.xls) or another Office document"),
+    (b"%PDF", "a PDF document"),
+    (b"\x7fELF", "an executable program (Linux)"),
+    (b"MZ", "an executable program (Windows)"),
+    (b"\xcf\xfa\xed\xfe", "an executable program (macOS)"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"PAR1", "a Parquet file"),
+)
+
+
+def looks_like(data: bytes) -> str | None:
+    """What a delivery that is not a CSV looks like, in a steward's words; None for text."""
+    head = data[:4096]
+    if head.startswith(b"PK\x03\x04") and b"xl/" in data[:65536]:
+        return "an Excel workbook (XLSX)"
+    for magic, what in SIGNATURES:
+        if head.startswith(magic):
+            return what
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32 text"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or re.match(rb"(?:[\x20-\x7e]\x00){4}|(?:\x00[\x20-\x7e]){4}", head):
+        return "UTF-16 text (Excel's 'Unicode Text')"
+    if re.match(rb"\s*<(?:!doctype html|html)", head, re.IGNORECASE):
+        return "a web page (HTML), e.g. a download portal's error or login page"
+    if re.match(rb"\s*<\?xml", head):
+        return "an XML document (Excel's 'XML Spreadsheet 2003'?)"
+    control = sum(head.count(bytes([b])) for b in (*range(0, 9), 11, 12, *range(14, 32)))
+    if control > max(8, len(head) // 100):
+        return "binary data, not text"
+    return None
+
+
+def _decode(path: Path, data: bytes) -> tuple[bytes, str, bool]:
+    """The file as UTF-8 bytes (BOM removed), the encoding it arrived in, and whether it was cut off inside a
+    character or padded with zero bytes (an upload still being written); never a silent guess."""
+    cut = False
+    if data.endswith(b"\x00") and b"\x00" not in data[:4096].rstrip(b"\x00"):
+        data, cut = data.rstrip(b"\x00"), True  # space reserved by an unfinished upload
+    what = looks_like(data)
+    if what and what.startswith("UTF-16"):
         raise LandingError(f"{path}: the file is UTF-16 (Excel's 'Unicode Text'), not a CSV the contract allows; "
                            "re-export it as 'CSV UTF-8' and rerun.")
+    if what:
+        hint = ("rename it to .xlsx (or save it as 'CSV UTF-8')" if "XLSX" in what else
+                "unpack it and deliver the CSV inside" if "compress" in what or "archive" in what else
+                "deliver the source's CSV (UTF-8) or XLSX file")
+        raise LandingError(f"{path}: is named .csv but looks like {what}, not a CSV text file; {hint}, and rerun.")
     encoding = "utf-8"
     if data.startswith(b"\xef\xbb\xbf"):
         data, encoding = data[3:], "utf-8-sig"
     try:
         data.decode("utf-8")  # a wrong guess must never pass silently
-        return data, encoding
+        return data, encoding, cut
     except UnicodeDecodeError as exc:
+        if exc.end == len(data) and exc.reason == "unexpected end of data":  # cut inside a character
+            try:
+                data[:exc.start].decode("utf-8")
+                return data[:exc.start], encoding, True
+            except UnicodeDecodeError:
+                pass
         try:
             # Windows-1252 is what Excel writes for 'CSV (Comma delimited)' on Indonesian Windows. Its five
             # undefined bytes make decode() fail, so a file in another encoding is refused, not mis-read.
-            return data.decode("cp1252").encode("utf-8"), "windows-1252"
+            return data.decode("cp1252").encode("utf-8"), "windows-1252", cut
         except UnicodeDecodeError:
             raise LandingError(f"{path}: byte {exc.start} is neither UTF-8 nor Windows-1252; "
                                "re-export the file as UTF-8 CSV and rerun.") from exc
@@ -143,13 +237,23 @@ def _records(data: bytes, delimiter: str) -> pl.DataFrame:
     ).with_columns(ends_with_newline=pl.lit(ends_with_newline))
 
 
-def _read_csv(path: Path) -> tuple[list[str], pl.DataFrame, pl.DataFrame, str, str]:
-    """Header, rows (text), record structure, encoding and delimiter of a CSV file."""
-    data, encoding = _decode(path, path.read_bytes())
+def _read_csv(path: Path) -> tuple[list[str], pl.DataFrame, pl.DataFrame, str, str, bool, list[str]]:
+    """Header, rows (text), record structure, encoding, delimiter, whether the file was cut off, and notes."""
+    data, encoding, cut = _decode(path, path.read_bytes())
     if not data or data.isspace():
         raise LandingError(f"{path}: the file is empty, not even a header row; a source with nothing to report "
                            "sends its header row alone. Resend the file.")
+    notes = ["cut off: ended inside a character or in zero bytes"] if cut else []
+    lone_cr = data.count(b"\r") - data.count(b"\r\n")
+    if lone_cr > data.count(b"\n"):  # Excel for Mac (old): every line ends in CR alone
+        data = re.sub(rb"\r(?!\n)", b"\n", data)
+        notes.append("line endings: CR only (old Mac), read as lines")
     header_line = data.split(b"\n", 1)[0]
+    columns = max(header_line.count(b";"), header_line.count(b","), header_line.count(b"\t")) + 1
+    if columns > MAX_COLUMNS:
+        raise LandingError(f"{path}: the header has {columns:,} columns; a landing file has at most {MAX_COLUMNS:,} "
+                           "(the contract's have 12 or fewer). Check that this is the source's extract, with one "
+                           "header row, and rerun.")
     if header_line.count(b"\t") > max(header_line.count(b";"), header_line.count(b",")):
         raise LandingError(f"{path}: the file is tab-delimited; the contract allows comma or semicolon. "
                            "Re-export it as CSV and rerun.")
@@ -167,34 +271,135 @@ def _read_csv(path: Path) -> tuple[list[str], pl.DataFrame, pl.DataFrame, str, s
                             schema={f"column_{i}": pl.String for i in range(width)},
                             truncate_ragged_lines=True, missing_columns="insert")
     except pl.exceptions.PolarsError as exc:
-        raise LandingError(f"{path}: cannot be parsed as CSV ({str(exc).splitlines()[0]}); "
+        raise LandingError(f"{path}: cannot be parsed as CSV ({str(exc).splitlines()[0][:200]}); "
                            "check the delimiter and quoting, re-export and rerun.") from exc
     if frame.height != records.height:  # two readers disagreeing means the quoting is ambiguous: never guess
         raise LandingError(f"{path}: {records.height} records by quote-aware line count but {frame.height} parsed; "
                            "the quoting is irregular. Re-export the file and rerun.")
     header = [v for v in frame.row(0)]
-    return header, frame.slice(1), records, encoding, delimiter
+    return header, frame.slice(1), records, encoding, delimiter, cut, notes
 
 
-def _read_xlsx(path: Path) -> tuple[list[str], pl.DataFrame]:
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def inspect_xlsx(path: Path) -> None:
+    """Refuse, by name and before the reader allocates anything, a workbook that is not one, that unpacks to more
+    than MAX_XLSX_UNPACKED_BYTES (a zip bomb), or whose cell grid (declared dimension, cell references or cell
+    count) exceeds MAX_XLSX_CELLS or MAX_COLUMNS. Decompressed sizes are counted while inflating, in chunks, so a
+    size the archive declares falsely does not matter; memory stays at one chunk."""
+    try:
+        book = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        what = looks_like(path.open("rb").read(65536))
+        raise LandingError(f"{path}: is not a complete XLSX workbook: "
+                           + (f"it looks like {what}" if what else "it is text, e.g. a CSV named .xlsx (rename it)")
+                           + " or the upload was cut off; resend the workbook (or a CSV) and rerun.") from exc
+    limit_mb = MAX_XLSX_UNPACKED_BYTES // 2**20
+    refuse_size = (f"{path}: the workbook unpacks to more than {limit_mb} MB (a normal extract unpacks to a few "
+                   "MB; this looks like a zip bomb or a sheet full of formatting); it was not read. Send the data as "
+                   "CSV or as an XLSX of the data alone, and rerun.")
+    with book:
+        infos = book.infolist()
+        if "xl/workbook.xml" not in {i.filename for i in infos}:
+            raise LandingError(f"{path}: is a ZIP archive but not an Excel workbook; deliver the .xlsx itself, or a CSV.")
+        if sum(i.file_size for i in infos) > MAX_XLSX_UNPACKED_BYTES:
+            raise LandingError(refuse_size)
+        unpacked, max_row, max_col, cells = 0, 0, 0, 0
+        for info in infos:
+            is_sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
+            tail = b""
+            try:
+                with book.open(info) as part:
+                    while chunk := part.read(XLSX_CHUNK):
+                        unpacked += len(chunk)
+                        if unpacked > MAX_XLSX_UNPACKED_BYTES:
+                            raise LandingError(refuse_size)
+                        if is_sheet:
+                            text = tail + chunk
+                            cells += text.count(b"<c ") + text.count(b"<c>") + text.count(b"<c/>") \
+                                - tail.count(b"<c ") - tail.count(b"<c>") - tail.count(b"<c/>")
+                            refs = pl.Series([text.decode("latin-1")]).str.extract_all(
+                                r'(?:<c [^>]*?\br|<dimension [^>]*?\bref)="[A-Z]{1,3}[0-9]{1,7}(?::[A-Z]{1,3}[0-9]{1,7})?"'
+                            ).explode().str.extract_all(r"[A-Z]{1,3}[0-9]{1,7}").explode().drop_nulls()
+                            if len(refs):
+                                parts = refs.to_frame("ref").select(
+                                    letters=pl.col("ref").str.extract(r"^([A-Z]+)"),
+                                    row=pl.col("ref").str.extract(r"([0-9]+)$").cast(pl.Int64))
+                                max_row = max(max_row, parts["row"].max())
+                                width = parts["letters"].str.len_bytes()  # AA > Z: longer letters first
+                                widest = parts["letters"].filter(width == width.max()).max()
+                                max_col = max(max_col, _column_number(widest))
+                            tail = chunk[-256:]
+            except LandingError:
+                raise
+            except Exception as exc:  # BadZipFile (bad CRC), zlib.error, EOFError: all mean a damaged upload
+                raise LandingError(f"{path}: the workbook is damaged or cut off ({info.filename} cannot be unpacked); "
+                                   "resend it and rerun.") from exc
+    if max_col > MAX_COLUMNS:
+        raise LandingError(f"{path}: a sheet reaches column {max_col:,} (a cell or the declared dimension far "
+                           f"to the right); at most {MAX_COLUMNS:,} columns are read. Delete the stray cells (or copy "
+                           "the data to a new sheet), save, and rerun.")
+    if max(max_row * max_col, cells) > MAX_XLSX_CELLS:
+        raise LandingError(f"{path}: a sheet spans {max_row:,} rows x {max_col:,} columns, more than the "
+                           f"{MAX_XLSX_CELLS:,} cells read from a workbook; delete stray cells far below or to the "
+                           "right of the data, or send the data as CSV, and rerun.")
+
+
+def _read_xlsx(path: Path, nik_columns: tuple[str, ...] = ()) -> tuple[list[str], pl.DataFrame, list[str]]:
+    """Header and rows (text) of the first sheet; a NIK typed as a number is never trusted as a NIK."""
+    inspect_xlsx(path)
     try:
         frame = pl.read_excel(path, sheet_id=1, has_header=False, infer_schema_length=0, drop_empty_rows=False)
     except pl.exceptions.NoDataError as exc:
         raise LandingError(f"{path}: the first sheet is empty, not even a header row; resend the file.") from exc
     except Exception as exc:  # the Excel reader raises several types; all mean the same to a steward
-        raise LandingError(f"{path}: cannot be read as an XLSX workbook ({exc}); re-save it as .xlsx or CSV and rerun.") from exc
+        raise LandingError(f"{path}: cannot be read as an XLSX workbook ({str(exc)[:200]}); re-save it as .xlsx or "
+                           "CSV and rerun.") from exc
     frame = frame.select(pl.all().cast(pl.String))
-    return [v for v in frame.row(0)], frame.slice(1)
+    header = [v for v in frame.row(0)]
+    notes = []
+    for i, name in enumerate(header):
+        if normalise_header(name) in nik_columns:
+            numeric = _numeric_cells(path, i, frame.height)
+            n = int(numeric.sum())
+            if n:
+                # Excel keeps 15 significant digits: a 16-digit NIK typed as a number has lost its last one. Its
+                # text becomes the number as a spreadsheet holds it ('7471010505901230.0'): never a valid NIK,
+                # so the record is linked by name, birth date, sex and place, like the contract's '7.47101E+15'.
+                column = frame.columns[i]
+                frame = frame.with_columns(
+                    pl.when(pl.Series(numeric)).then(pl.col(column).cast(pl.Float64, strict=False).cast(pl.String))
+                    .otherwise(pl.col(column)).alias(column))
+                notes.append(f"{n} {normalise_header(name)} cell(s) typed as numbers: not trusted as NIKs")
+    return header, frame.slice(1), notes
 
 
-def _defects(records: pl.DataFrame, header: list[str | None]) -> pl.DataFrame:
+def _numeric_cells(path: Path, column: int, height: int) -> pl.Series:
+    """True where a cell of the column is a number (or a date or boolean), not text: read as booleans, text cells
+    come back empty and every other cell does not."""
+    import fastexcel
+
+    sheet = fastexcel.read_excel(str(path)).load_sheet(0, header_row=None, use_columns=[column],
+                                                       dtypes={column: "boolean"})
+    values = pl.from_arrow(sheet.to_arrow()).to_series(0).is_not_null()
+    return pl.concat([values, pl.Series([False] * (height - len(values)))])[:height] if len(values) < height \
+        else values[:height]
+
+
+def _defects(records: pl.DataFrame, header: list[str | None], cut: bool = False) -> pl.DataFrame:
     """Rows with fewer fields than the header's named columns or more than the header has; the last
-    one is `truncated` when the file stops inside it."""
+    one is `truncated` when the file stops inside it (or is known to be cut: inside a character, or
+    followed by the zero bytes of an unfinished upload)."""
     named = len(header) - next((i for i, h in enumerate(reversed(header)) if (h or "").strip()), len(header))
     data = records.slice(1).with_columns(pl.col("record").alias("source_row"))
     short = pl.col("fields") < named
-    is_last = pl.col("source_row") == pl.col("source_row").max()
-    truncated = is_last & (pl.col("closed").not_() | (short & pl.col("ends_with_newline").not_()))
+    is_last = pl.col("source_row") == pl.col("source_row").filter(pl.col("blank").not_()).max()
+    truncated = is_last & (pl.col("closed").not_() | (short & pl.col("ends_with_newline").not_()) | pl.lit(cut))
     malformed = short | (pl.col("fields_used") > len(header))
     return data.filter(pl.col("blank").not_() & (truncated | malformed)).select(
         pl.col("source_row").cast(pl.Int64),
@@ -208,31 +413,36 @@ def read_landing_file(path: Path | None, source: Source) -> LandingFile:
     if path is None:
         empty = pl.DataFrame({c: [] for c in source.column_names}, schema={c: pl.String for c in source.column_names})
         return LandingFile(None, empty, encoding="", delimiter="", file_format="none")
-    records = None
+    records, cut = None, False
     if path.suffix.lower() == ".xlsx":
-        (original, frame), encoding, delimiter, file_format = _read_xlsx(path), "xlsx", "", "xlsx"
+        nik_columns = tuple(c.name for c in source.columns if c.kind == "nik")
+        (original, frame, notes), encoding, delimiter, file_format = _read_xlsx(path, nik_columns), "xlsx", "", "xlsx"
     else:
-        original, frame, records, encoding, delimiter = _read_csv(path)
+        original, frame, records, encoding, delimiter, cut, notes = _read_csv(path)
         file_format = "csv"
+    if len(original) > MAX_COLUMNS:
+        raise LandingError(f"{path}: the header has {len(original):,} columns; at most {MAX_COLUMNS:,} are read "
+                           "(the contract's files have 12 or fewer). Check the file and rerun.")
     headers = [normalise_header(c) for c in original]
-    duplicated = sorted({h for h in headers if h and headers.count(h) > 1})
+    seen = Counter(h for h in headers if h)  # linear: a header of many columns costs one pass
+    duplicated = sorted(h for h, n in seen.items() if n > 1)
     if duplicated:
-        raise LandingError(f"{path}: column(s) {', '.join(duplicated)} appear more than once in the header; "
+        raise LandingError(f"{path}: column(s) {_names(duplicated)} appear more than once in the header; "
                            "remove the duplicate column and rerun.")
-    missing = [c for c in source.column_names if c not in headers]
+    missing = [c for c in source.column_names if c not in seen]
     missing_required = [c for c in missing if c not in source.optional_columns]
     if missing_required:
         raise LandingError(f"{path}: required column(s) {', '.join(missing_required)} missing from the header "
-                           f"(found: {', '.join(h or '(blank)' for h in headers)}); add them and rerun.")
+                           f"(found: {_names(h or '(blank)' for h in headers)}); add them and rerun.")
     # blank header cells over empty columns (a spreadsheet's stray cells) are dropped like extra columns
     frame = frame.rename(dict(zip(frame.columns, [h or f"_blank_{i}" for i, h in enumerate(headers)])))
     frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in missing).select(source.column_names)
     extra = [h or "(blank header)" for h in headers if h not in source.column_names]
-    landing = LandingFile(path, frame, encoding, delimiter, extra, missing, file_format,
+    landing = LandingFile(path, frame, encoding, delimiter, extra, notes, missing, file_format,
                           header=delimiter.join(str(c or "") for c in original) if delimiter else ", ".join(str(c or "") for c in original))
     if records is not None:
         landing.blank_rows = int(records.slice(1)["blank"].sum())
-        landing.defects = _defects(records, original)
+        landing.defects = _defects(records, original, cut)
         if encoding == "windows-1252":
             chars = sorted(set(re.findall(r"[^\x00-\x7f]", records.slice(1)["line_text"].str.replace_all(r"[\x00-\x7f]", "").str.join("").item())))
             landing.non_ascii = "".join(chars)
@@ -266,11 +476,14 @@ def load_raw(con, table: str, landing_file: LandingFile, snapshot_date: date, so
         "extra_columns": ", ".join(landing_file.extra_columns),
         "missing_optional_columns": ", ".join(landing_file.missing_optional_columns),
         "non_ascii_characters": landing_file.non_ascii,
+        "notes": "; ".join(landing_file.notes),
     }], schema_overrides={"truncated_row": pl.Int64, "rows_read": pl.Int64, "blank_rows": pl.Int64,
                           "malformed_rows": pl.Int64})
     con.register("landing_frame", frame.select(front + list(landing_file.frame.columns)))
     con.register("landing_defects", defects.select("snapshot_date", "source", "source_row", "defect", "line_text"))
     con.register("landing_delivery", delivery)
+    # a warehouse created before the column existed gains it (raw.deliveries is the delivery history)
+    con.execute("ALTER TABLE IF EXISTS raw.deliveries ADD COLUMN IF NOT EXISTS notes VARCHAR")
     try:
         with transaction(con):
             rows = replace_rows(con, f"raw.{table}", snapshot_date, "SELECT * FROM landing_frame")
@@ -295,6 +508,7 @@ def _metadata(landing_file: LandingFile, rows: int) -> dict:
         "blank_rows": landing_file.blank_rows,
         "malformed_rows": len(landing_file.defect_rows(MALFORMED_ROW)),
         "cut_off_at_row": truncated[0] if truncated else "none",
+        "read_notes": "; ".join(landing_file.notes) or "none",
         **({"decoded_characters": landing_file.non_ascii} if landing_file.encoding == "windows-1252" else {}),
     }
 
@@ -305,8 +519,11 @@ def _log_delivery(context, landing_file: LandingFile) -> None:
         context.log.warning(f"{landing_file.path}: not UTF-8; read as Windows-1252 (decoded: "
                             f"{landing_file.non_ascii or 'no non-ASCII character'}). Ask the sender for 'CSV UTF-8'.")
     for row in landing_file.defect_rows(TRUNCATED_ROW):
-        context.log.warning(f"{landing_file.path}: the file ends inside data row {row}: the upload was cut off; "
-                            "rows before it are loaded, that row is quarantined. Ask the sender to resend it.")
+        context.log.warning(f"{landing_file.path}: the file ends inside data row {row}: the upload was cut off or is "
+                            "still being written. Nothing of this snapshot is published; wait for the upload to "
+                            "finish (or ask the sender to resend it) and rerun.")
+    for note in landing_file.notes:
+        context.log.info(f"{landing_file.path}: {note}")
 
 
 def snapshot_folder(warehouse: Warehouse, snapshot_date: date) -> Path:
@@ -331,7 +548,7 @@ def _raw_asset(source: Source) -> dg.AssetsDefinition:
             path, cut_off = find_registry_file(warehouse.landing, snapshot_date)
             extra = {"cut_off_date": cut_off}
         else:
-            path = find_source_file(folder, source.name)
+            path = find_source_file(folder, source.name, warehouse.landing)
             if path is None and source.required_file:
                 raise LandingError(f"{folder}: {source.name}.csv (or .xlsx) is missing; deliver it — a source with "
                                    "nothing to report sends a file with only its header row — and rerun.")

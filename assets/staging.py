@@ -251,6 +251,29 @@ def reason_codes(source: Source) -> list[str]:
     return codes
 
 
+# What the sender does about each reason: the feedback file repeats it beside every row (docs/reason-codes.md).
+ACTIONS = {
+    "empty_row": "remove the empty line (or the spreadsheet's stray formatting) from the export",
+    "truncated_row": "the file ended inside this row: wait for the upload to finish or resend the whole file",
+    "malformed_row": "the row has more or fewer fields than the header: quote values that contain the delimiter",
+    "missing_": "fill in {column}: the row cannot be counted without it",
+    "invalid_period": "the end date is before the start date: correct one of them",
+    "implausible_": "{column} makes the person younger than 15 or older than 90: correct it",
+    "unknown_": "{column} matches nothing delivered in this snapshot: correct it or deliver what it points to",
+    "duplicate_row": "the row repeats an earlier one: remove the repeat",
+    "duplicate_": "{column} repeats an earlier row's: remove the repeat or correct the value",
+    "invalid_": "{column} cannot be read (see docs/reason-codes.md for the accepted forms): correct it",
+}
+
+
+def what_to_do(code: str) -> str:
+    """The sender's action for one reason code, e.g. `invalid_upah`."""
+    if code in ACTIONS:
+        return ACTIONS[code]
+    prefix = next(p for p in ACTIONS if p.endswith("_") and code.startswith(p))
+    return ACTIONS[prefix].format(column=code[len(prefix):])
+
+
 def field_defect_codes(source: Source) -> list[str]:
     """The codes that set a field aside and keep the row: defects of the columns coverage does not need."""
     return [code for col in source.columns if not col.needed

@@ -1,11 +1,14 @@
-"""Checks on each raw asset: how its file arrived (encoding, damage, header), from raw.deliveries.
+"""Checks on each raw asset: how its file arrived (encoding, damage, header, size against the previous
+snapshot), from raw.deliveries.
 
 These guard the delivery, not the rows: a steward sees, for every source and snapshot, what was
-received and what was wrong with the file itself. None of them blocks: the rows of a damaged file
-that can be read are loaded or quarantined one by one (staging), and the reconciliation checks
-stop the run where the damage would corrupt the figures.
+received and what was wrong with the file itself. One blocks: a file cut off (an upload still being
+written) would publish a fraction of a source as if it were all of it. The others warn: the rows of a
+damaged file that can be read are loaded or quarantined one by one (staging). `damaged_deliveries`
+lists the same findings for the run's summary on the command line.
 """
 
+import os
 from datetime import date
 
 import dagster as dg
@@ -17,8 +20,35 @@ from warehouse.resources import Warehouse
 from warehouse.db import first
 
 DELIVERED_AS_UTF8 = "delivered_as_utf8"
+DELIVERY_COMPLETE = "delivery_complete"
 DELIVERY_INTACT = "delivery_intact"
 HEADER_AS_CONTRACT = "header_as_contract"
+ROW_COUNT_STEADY = "row_count_steady"
+
+# A source whose rows fall by more than this share since the previous snapshot is named in a warning: a full
+# extract rarely shrinks that fast, a partial export or a wrong filter does. JAMSOSTEK_MAX_ROW_DROP overrides it.
+DEFAULT_MAX_ROW_DROP = 0.30
+# Above this share of a file's rows quarantined the run's summary names the delivery (mostly_loaded blocks at 50%).
+SUMMARY_QUARANTINED_SHARE = 0.05
+
+
+def max_row_drop() -> float:
+    return float(os.environ.get("JAMSOSTEK_MAX_ROW_DROP", DEFAULT_MAX_ROW_DROP))
+
+
+PREVIOUS_SQL = """
+SELECT snapshot_date, rows_read FROM raw.deliveries
+WHERE source = ? AND snapshot_date < ? AND file_format <> 'none' ORDER BY snapshot_date DESC LIMIT 1
+"""
+
+
+def _row_drop(con, snapshot_date: date, source: str, rows: int) -> tuple[date, int, float] | None:
+    """(previous snapshot, its rows, share lost) when the source shrank by more than max_row_drop()."""
+    previous = first(con, PREVIOUS_SQL, [source, snapshot_date])
+    if previous is None or not previous[1]:
+        return None
+    share = 1 - rows / previous[1]
+    return (previous[0], previous[1], share) if share > max_row_drop() else None
 
 DELIVERY_SQL = """
 SELECT source_file, file_format, encoding, delimiter, rows_read, blank_rows, malformed_rows, truncated_row,
@@ -48,6 +78,42 @@ def _delivery_checks(source: Source) -> list[dg.AssetChecksDefinition]:
     asset = dg.AssetKey(["raw", source.name])
     common = dict(asset=asset, partitions_def=snapshot_partitions, pool="pipeline_db", blocking=False)
 
+    @dg.asset_check(name=DELIVERY_COMPLETE, asset=asset, partitions_def=snapshot_partitions, pool="pipeline_db",
+                    blocking=True, description=(
+        "ERROR, blocking. The file does not stop inside a row: not cut mid-row, inside quotes or inside a "
+        "character, and not followed by the zero bytes of an unfinished upload. A file still being written would "
+        "publish part of a source as all of it, so nothing after this file is materialised and analytics.duckdb "
+        "keeps the previous figures: wait for the upload to finish (or ask for it again) and rerun."))
+    def delivery_complete(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+        d = read_delivery(warehouse, date.fromisoformat(context.partition_key), source.name)
+        if d is None:
+            return dg.AssetCheckResult(passed=False, description="no delivery record")
+        cut = d["truncated_row"]
+        return dg.AssetCheckResult(
+            passed=cut is None, severity=dg.AssetCheckSeverity.ERROR,
+            metadata={**_meta(d, "rows_read"), "cut_off_at_row": dg.MetadataValue.text(str(cut or "none"))},
+            description=None if cut is None else (
+                f"{d['source_file']} ends inside data row {cut}: the upload was cut off or is still being written. "
+                "Nothing of this snapshot is published; wait for the upload to finish (or ask the sender to resend "
+                "the whole file) and rerun."))
+
+    @dg.asset_check(name=ROW_COUNT_STEADY, **common, description=(
+        "WARN, not blocking. The file has not lost more than a set share of its rows since the previous snapshot "
+        f"(default {DEFAULT_MAX_ROW_DROP:.0%}, JAMSOSTEK_MAX_ROW_DROP). A full extract seldom shrinks that fast: a "
+        "partial export, a filter left on, or a file cut at a line end is more likely. Compare with the sender."))
+    def row_count_steady(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
+        snapshot_date = date.fromisoformat(context.partition_key)
+        d = read_delivery(warehouse, snapshot_date, source.name)
+        if d is None:
+            return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN, description="no delivery record")
+        with warehouse.connect(read_only=True) as con:
+            drop = _row_drop(con, snapshot_date, source.name, d["rows_read"]) if d["file_format"] != "none" else None
+        return dg.AssetCheckResult(
+            passed=drop is None, severity=dg.AssetCheckSeverity.WARN, metadata=_meta(d, "rows_read"),
+            description=None if drop is None else (
+                f"{d['source_file']} has {d['rows_read']:,} rows, {drop[2]:.0%} fewer than the {drop[1]:,} of "
+                f"snapshot {drop[0]}; check with the sender that the extract is complete."))
+
     @dg.asset_check(name=DELIVERED_AS_UTF8, **common, description=(
         "WARN, not blocking. The file is UTF-8 (with or without BOM) or XLSX. A Windows-1252 file is read correctly "
         "(bytes Windows-1252 does not define are refused by name), but the steward is told which characters were "
@@ -63,16 +129,14 @@ def _delivery_checks(source: Source) -> list[dg.AssetChecksDefinition]:
                                         f"'{d['non_ascii_characters'] or 'no non-ASCII character'}'; verify and ask for UTF-8.")
 
     @dg.asset_check(name=DELIVERY_INTACT, **common, description=(
-        "ERROR, not blocking. Every record has as many fields as the header and the file does not stop inside a row. "
-        "A file cut off by an upload or rows with a wrong number of fields: the readable rows are loaded, the damaged "
-        "ones quarantined (truncated_row, malformed_row) with their text; the figures may be short, so resend the file."))
+        "ERROR, not blocking. Every record has as many fields as the header. Rows with a wrong number of fields "
+        "(an unquoted comma, a lost delimiter) are quarantined (malformed_row) with their text; the rest is loaded. "
+        "The figures may be short by those rows: fix the quoting and resend. (A file cut off: delivery_complete.)"))
     def delivery_intact(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
         d = read_delivery(warehouse, date.fromisoformat(context.partition_key), source.name)
         if d is None:
             return dg.AssetCheckResult(passed=False, description="no delivery record")
         problems = []
-        if d["truncated_row"] is not None:
-            problems.append(f"the file ends inside data row {d['truncated_row']} (upload cut off)")
         if d["malformed_rows"]:
             problems.append(f"{d['malformed_rows']} row(s) with a wrong number of fields")
         return dg.AssetCheckResult(
@@ -95,7 +159,55 @@ def _delivery_checks(source: Source) -> list[dg.AssetChecksDefinition]:
             description=None if ok else f"{d['source_file']}: ignored extra column(s): {d['extra_columns'] or 'none'}; "
                                         f"optional column(s) absent: {d['missing_optional_columns'] or 'none'}.")
 
-    return [delivered_as_utf8, delivery_intact, header_as_contract]
+    return [delivered_as_utf8, delivery_complete, delivery_intact, header_as_contract, row_count_steady]
 
 
 delivery_checks = [check for source in SOURCES for check in _delivery_checks(source)]
+
+
+DAMAGE_SQL = """
+SELECT d.source, d.source_file, d.file_format, d.rows_read, d.malformed_rows, d.truncated_row,
+       (SELECT count(*) FROM staging.quarantine q WHERE q.snapshot_date = d.snapshot_date AND q.source = d.source)
+FROM raw.deliveries d WHERE d.snapshot_date = ? ORDER BY d.source
+"""
+
+
+def damaged_deliveries(warehouse: Warehouse, snapshot_date: date) -> list[str]:
+    """One line per damaged delivery of the snapshot, naming the file and what to do: cut off, rows with a wrong
+    number of fields, a sudden drop in rows since the previous snapshot, many rows quarantined. For the summary
+    a person reads after `jamsostek run`; the checks in the Dagster UI say the same."""
+    if not warehouse.pipeline_db.exists():
+        return []
+    with warehouse.connect(read_only=True) as con:
+        has_quarantine = first(con, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'staging' "
+                                    "AND table_name = 'quarantine'")[0]
+        sql = DAMAGE_SQL if has_quarantine else DAMAGE_SQL.replace(
+            "(SELECT count(*) FROM staging.quarantine q WHERE q.snapshot_date = d.snapshot_date AND q.source = d.source)",
+            "0")
+        rows = con.execute(sql, [snapshot_date]).fetchall()
+        lines = []
+        for source, file, file_format, rows_read, malformed, cut, quarantined in rows:
+            if file_format == "none":
+                continue
+            if cut is not None:
+                lines.append(f"{file}: cut off inside data row {cut} (upload unfinished); nothing of this snapshot "
+                             "was published. Wait for the upload to finish, or ask for the whole file, and rerun.")
+            if malformed:
+                lines.append(f"{file}: {malformed:,} row(s) with a wrong number of fields were quarantined; fix the "
+                             "quoting (or use ';' as delimiter) and resend.")
+            drop = _row_drop(con, snapshot_date, source, rows_read)
+            if drop:
+                lines.append(f"{file}: {rows_read:,} rows, {drop[2]:.0%} fewer than the {drop[1]:,} of snapshot "
+                             f"{drop[0]}; check with the sender that the extract is complete.")
+            if rows_read and quarantined / rows_read > SUMMARY_QUARANTINED_SHARE:
+                lines.append(f"{file}: {quarantined:,} of {rows_read:,} rows ({quarantined / rows_read:.0%}) "
+                             "quarantined; send the sender the feedback file and ask for a corrected extract.")
+    return lines
+
+
+def damage_summary(warehouse: Warehouse, snapshot_date: date) -> str:
+    """The run summary's paragraph on deliveries: every damaged one named with what to do, or that all arrived whole."""
+    lines = damaged_deliveries(warehouse, snapshot_date)
+    if not lines:
+        return "  Every delivery arrived whole (no file cut off, no sudden drop in rows, few rows quarantined)."
+    return "\n".join(["  Deliveries to look at:", *(f"  - {line}" for line in lines)])
