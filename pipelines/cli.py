@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from checks.deliveries import damage_summary
 from warehouse.resources import DEMO_PSEUDONYM_KEY, Warehouse, warehouse_from_env
 from warehouse.db import first
 
@@ -174,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
                                 "analytics.duckdb (for a trial, `jamsostek demo` uses a fixed demo key).")
             run_snapshot(warehouse, args.date)
             print(summary(warehouse.analytics_db, args.date))
+            print(damage_summary(warehouse, args.date))
             print(_report_line(warehouse.analytics_db, args.date))
         elif args.command == "demo":
             from sample.generator import generate
@@ -185,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Demo: synthetic Kendari landing zone in {landing}; pseudonyms use a fixed demo key.")
             run_snapshot(warehouse, DEMO_DATE)
             print(summary(warehouse.analytics_db, DEMO_DATE))
+            print(damage_summary(warehouse, DEMO_DATE))
             print(_truth_comparison(truth_dir, warehouse.analytics_db, DEMO_DATE))
             print(f"Analysts' copy: {warehouse.analytics_db}")
             print(_report_line(warehouse.analytics_db, DEMO_DATE))
