@@ -1115,11 +1115,14 @@ def _opd_roster(rng: np.random.Generator, ref: _Reference, people: _People, voca
     """The regional information system's roster of non-ASN staff: the six OPD that registered theirs (all covered,
     PU) and every other OPD (a few covered; the rest registered once and lapsed, or never registered at all).
 
-    Staff who exist among the registrants are people with a clean NIK on at least one row (the roster carries the
-    NIK the civil registry issued), never one of a NIK collision; staff never registered get a fresh NIK."""
-    clean = records.filter(pl.col("usable") & (pl.col("nik_issue") == "none"))["person_id"].unique().to_numpy() - 1
+    Staff who exist among the registrants are people whose every row carries their NIK and birth date as issued
+    (the roster holds what the civil registry issued, so identity finds them for sure), never one of a NIK
+    collision; staff never registered get a fresh NIK."""
+    dirty = records.filter((pl.col("nik_issue") != "none") | pl.col("birth_date_issue").cast(pl.Boolean)
+                           | ~pl.col("usable"))["person_id"].unique().to_numpy() - 1
     usable = np.zeros(len(people.group), bool)
-    usable[clean] = True
+    usable[records["person_id"].unique().to_numpy() - 1] = True
+    usable[dirty] = False
     usable &= ~people.collision & (ref.village_regency[people.home] == AREA_CODE)
     covered_pool = rng.permutation(np.flatnonzero(usable & (people.group == 0) & ((people.combo & 1) > 0)))
     lapsed_pool = rng.permutation(np.flatnonzero(usable & (people.group == 2)))

@@ -195,3 +195,23 @@ COMMENT ON COLUMN coverage_changes.covered_workers_before IS 'Persons active in 
 COMMENT ON COLUMN coverage_changes.covered_workers_now IS 'Persons active in the segment and living in the area at this snapshot';
 COMMENT ON COLUMN coverage_changes.newly_covered_workers IS 'Active in the segment and living in the area now, not active in the segment at the previous snapshot (NULL for the first snapshot)';
 COMMENT ON COLUMN coverage_changes.lost_coverage_workers IS 'Active in the segment and living in the area at the previous snapshot, not active in it now (NULL for the first snapshot)';
+
+-- Columns every table shares, and the small tables, described once here so that no column goes without a comment.
+COMMENT ON COLUMN coverage_by_segment.snapshot_date IS 'Date of the extracts';
+COMMENT ON COLUMN segment_overlap.snapshot_date IS 'Date of the extracts';
+COMMENT ON COLUMN data_quality.snapshot_date IS 'Date of the extracts';
+COMMENT ON COLUMN data_quality.rows_received IS 'Rows of the file in this reason group (the ok row: every row loaded); per source they sum to the rows received';
+COMMENT ON COLUMN data_quality.rows_loaded IS 'Rows loaded into staging (only on the ok row)';
+COMMENT ON COLUMN data_quality.rows_quarantined IS 'Rows quarantined with this combination of reasons';
+COMMENT ON COLUMN snapshots.snapshot_date IS 'Date of the extracts of a published snapshot';
+COMMENT ON COLUMN snapshots.civil_registry_cut_off IS 'Cut-off date of the Dukcapil workforce file the snapshot used (the newest on or before it)';
+COMMENT ON COLUMN snapshots.pseudonymised_with_demo_key IS 'true when person keys were made with the public demo key (not secret: a trial, never real data)';
+COMMENT ON COLUMN coverage_targets.source IS 'Plan that sets the target (RPJMN, RKP, RPJPN, BPJS)';
+COMMENT ON COLUMN coverage_targets.note IS 'Where the figure comes from';
+COMMENT ON COLUMN workers.snapshot_date IS 'Date of the extracts';
+COMMENT ON COLUMN record_links.snapshot_date IS 'Date of the extracts';
+COMMENT ON COLUMN publication.publication_id IS 'Id of this publication; every Parquet file of the same set carries it in its metadata';
+COMMENT ON COLUMN publication.published_at IS 'When this file was published';
+COMMENT ON COLUMN publication.tier IS 'open (aggregates, small cells suppressed) or restricted (person-level rows under keyed pseudonyms)';
+COMMENT ON COLUMN publication.disclosure_threshold IS 'Counts below this many people are suppressed in the open tier (NULL in the restricted tier)';
+COMMENT ON COLUMN publication.pseudonymised_with_demo_key IS 'true when person keys were made with the public demo key (not secret)';
