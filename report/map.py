@@ -65,7 +65,7 @@ def kelurahan_map(boundaries: Path, area_code: str, villages: list[Area], distri
     kx = math.cos(math.radians((min(lats) + max(lats)) / 2))
     scale = (WIDTH - 2 * PAD) / ((max(lons) - min(lons)) * kx)
     height = (max(lats) - min(lats)) * scale + 2 * PAD
-    legend_h = 70
+    legend_h = 84
     x0, y1 = min(lons), max(lats)
 
     def path(geometry: dict) -> str:
@@ -102,7 +102,7 @@ def kelurahan_map(boundaries: Path, area_code: str, villages: list[Area], distri
                    f'data-suppressed="{str(v.suppressed).lower()}" fill="{fill}" d="{path(feature["geometry"])}">'
                    f'<title>{_escape(v.name)}: {shown}</title></path>')
     # District names only: the districts' own polygons are simplified apart from the villages' and would cross them.
-    out.append('</g><g class="labels" font-family="Helvetica, Arial, sans-serif" font-size="12" font-weight="bold" '
+    out.append('</g><g class="labels" font-family="Helvetica, Arial, sans-serif" font-size="19" font-weight="bold" '
                'text-anchor="middle" fill="#111" stroke="#fff" stroke-width="3" paint-order="stroke">')
     for d in districts:
         feature = by_level["district"].get(d.code)
@@ -123,10 +123,10 @@ def _legend(top: float, lang: str) -> str:
     items = list(zip(COLORS, labels)) + [("url(#hatch)", words["map_suppressed"]), (NO_DATA, words["map_no_data"])]
     width = (WIDTH - 2 * PAD) / len(items)
     parts = [f'<g class="legend" transform="translate({PAD},{top + 8:.0f})" font-family="Helvetica, Arial, sans-serif" '
-             f'font-size="12"><text x="0" y="10" font-weight="bold">{words["map_legend"]}</text>']
+             f'font-size="15"><text x="0" y="12" font-weight="bold">{words["map_legend"]}</text>']
     for i, (fill, label) in enumerate(items):
-        parts.append(f'<rect x="{i * width:.0f}" y="18" width="{width - 4:.0f}" height="16" fill="{fill}" '
-                     f'stroke="#999" stroke-width="0.5"/><text x="{i * width:.0f}" y="50">{_escape(label)}</text>')
+        parts.append(f'<rect x="{i * width:.0f}" y="18" width="{width - 4:.0f}" height="20" fill="{fill}" '
+                     f'stroke="#999" stroke-width="0.5"/><text x="{i * width:.0f}" y="56">{_escape(label)}</text>')
     parts.append("</g>")
     return "".join(parts)
 

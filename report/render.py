@@ -131,8 +131,10 @@ def _trend(data: ReportData, words: dict, f: Fmt, lang: str) -> dict | None:
                                                      push=pct(now["participant_growth_target_pct"], lang))
     rows = [[f"{t['source']}", str(t["target_year"]), pct(t["target_pct"], lang), f.pp(t, "gap_pp"),
              words["yes"] if t["met"] else words["no"],
-             f.pp(t, "required_pp_per_year") if t["required_pp_per_year"] is not None else words["passed"],
-             f.p(t, "required_growth_pct_per_year") if t["required_growth_pct_per_year"] is not None else words["passed"]]
+             "–" if t["met"] else f.pp(t, "required_pp_per_year") if t["required_pp_per_year"] is not None
+             else words["passed"],
+             "–" if t["met"] else f.p(t, "required_growth_pct_per_year") if t["required_growth_pct_per_year"] is not None
+             else words["passed"]]
             for t in data.vs_targets]
     table = _table([words["target"], words["target_year"], words["rate"], words["gap_pp"], words["met"],
                     words["required_pp"], words["required_growth"]], rows, [False, True, True, True, False, True, True])
