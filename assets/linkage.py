@@ -593,17 +593,21 @@ def _load_decisions(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
                          f"{' or '.join(DECISIONS)} (e.g. {bad[1]!r}); fix the file and run again")
 
 
-# Twins and look-alikes: same birth date, same place (village, or none on either), same weak prefix,
-# but names that differ otherwise than by spelling, word order or a dropped word (Wa Ode Fitri / Wa Ode
-# Fitria, Ikhsan / Ikhwan Ramadhan). A slip and a sibling look the same here, so such a pair is never
-# linked on its own evidence: it goes to review. A shared NIK decides it (twins' NIKs differ in their
-# serial, so a NIK one digit apart does not), and so do other registrations: a link through a third record
-# still joins them, and a reviewer's "same" does.
+# Twins and look-alikes: same birth date, same place (village, or none on either), same weak prefix and
+# family name (the last word), but given names that differ otherwise than by spelling, word order or a
+# dropped word (Wa Ode Fitri / Wa Ode Fitria Lapodi, Ikhsan / Ikhwan Ramadhan). A slip and a sibling look
+# the same here, so such a pair is never linked on its own evidence: it goes to review. A NIK decides it:
+# the same one, two neighbouring digits swapped, or a slip in the region digits (twins' NIKs share region
+# and birth digits and differ in the serial or the sex digit, so a one-digit difference there decides
+# nothing). So do other registrations (a link through a third record still joins them) and a reviewer.
 LOOK_ALIKE = """(l.dob = r.dob AND l.village IS NOT DISTINCT FROM r.village
            AND l.name_prefix IS NOT DISTINCT FROM r.name_prefix
+           AND l.name_last = r.name_last AND l.name_words >= 2 AND r.name_words >= 2  -- one family name
            AND l.name_key <> r.name_key AND l.name_sorted <> r.name_sorted AND l.name_joined <> r.name_joined
            AND NOT (list_has_all(l.name_tokens, r.name_tokens) OR list_has_all(r.name_tokens, l.name_tokens))
-           AND l.nik IS DISTINCT FROM r.nik)"""
+           AND NOT coalesce(l.nik = r.nik
+                            OR (hamming(l.nik, r.nik) = 2 AND damerau_levenshtein(l.nik, r.nik) = 1)
+                            OR (substr(l.nik, 7) = substr(r.nik, 7) AND hamming(l.nik, r.nik) = 1), false))"""
 
 CLUSTER_SQL = """
 -- reviewers' decisions between records (a JAKON key may name several identical rows), latest first
