@@ -3,7 +3,9 @@
     .venv/bin/python bench/bench_pipeline.py --scales 1 10
 
 Prints registrations, the generator's time, the run's wall time, the slowest steps and the
-peak memory of each run (each scale runs in its own process so peaks don't mix).
+peak memory of each run (each scale runs in its own process so peaks don't mix). The run is
+`bench_scale.run_project` (the Definitions' snapshot_job); bench/bench_scale.py adds the floor
+and the pandas peer, and each step's peak memory.
 """
 
 import argparse
@@ -20,25 +22,17 @@ SNAPSHOT = date(2025, 6, 8)
 
 
 def one_scale(scale: float, workdir: Path) -> dict:
-    import dagster as dg
-
-    from pipelines.definitions import all_assets
+    from bench_scale import run_project
     from sample.generator import generate
-    from warehouse.resources import Warehouse
 
     started = time.perf_counter()
     truth = generate(workdir / "landing", workdir / "truth", SNAPSHOT, seed=1, scale=scale)
     generated = time.perf_counter() - started
-    warehouse = Warehouse(landing_dir=str(workdir / "landing"), warehouse_dir=str(workdir / "warehouse"),
-                          pseudonym_key="bench")
-    started = time.perf_counter()
-    result = dg.materialize(all_assets, partition_key=SNAPSHOT.isoformat(), resources={"warehouse": warehouse},
-                            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
-    run = time.perf_counter() - started
-    steps = {e.step_key: e.event_specific_data.duration_ms / 1000 for e in result.all_events if e.is_step_success}
+    project = run_project(workdir / "landing", workdir)
+    steps = {k: v["seconds"] for k, v in project["steps"].items()}
     return {
         "scale": scale, "registrations": sum(truth["registrations"].values()), "generate_s": round(generated, 2),
-        "run_s": round(run, 2), "steps_s": dict(sorted(steps.items(), key=lambda kv: -kv[1])[:6]),
+        "run_s": project["seconds"], "steps_s": dict(sorted(steps.items(), key=lambda kv: -kv[1])[:6]),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 
