@@ -125,3 +125,16 @@ def test_newly_covered_and_lost_since_previous_snapshot(marts):
                               newly_covered_workers, lost_coverage_workers
                        FROM marts.coverage_changes WHERE snapshot_date = ?""", D2) == [
         ("ALL", 30, 7, 7, 1, 1), ("PU", 30, 4, 3, 0, 1), ("BPU", 30, 2, 3, 1, 0), ("JAKON", 30, 1, 1, 0, 0)]
+
+
+def test_no_region_outside_the_reference_list(marts):
+    """Every region code any published mart shows is a Kepmendagri code of the reference list, or a named marker."""
+    markers = {"unknown", "other_province", "outside_area"}
+    columns = q(marts, """SELECT table_name, column_name FROM duckdb_columns()
+                          WHERE schema_name = 'marts' AND table_name <> 'workers' AND ? IS NOT NULL
+                            AND regexp_matches(column_name, '(region|village|district|regency)_code$')""")
+    assert len(columns) >= 8
+    for table, column in columns:
+        strays = q(marts, f"""SELECT DISTINCT "{column}" FROM marts.{table} WHERE snapshot_date = ?
+                              AND "{column}" IS NOT NULL AND "{column}" NOT IN (SELECT code FROM reference.regions)""")
+        assert {v for (v,) in strays} <= markers, (table, column, strays)
