@@ -369,3 +369,67 @@ def test_binary_file_named_csv_is_described_by_what_it_looks_like(landing, tmp_p
     path.write_bytes(data)
     message = refused(landing, tmp_path, "employers.csv", words, absent=("UTF-16", "Session expired"))
     assert {"xlsx": "rename it to .xlsx", "gzip": "unpack it"}.get(kind, "") in message
+
+
+# --- field defects keep the worker; the feedback file holds exactly what was refused or set aside ---------
+
+@pytest.fixture(scope="module")
+def dirty_run(tmp_path_factory):
+    """The contract sample with defects in fields coverage does not need, run through every asset."""
+    from pipelines.cli import run_snapshot
+
+    root = tmp_path_factory.mktemp("dirty")
+    landing = copy_sample(root)
+    path = path_of(landing, "pu_workers")
+    path.write_text(path.read_text()
+                    .replace("La Ode Rahman,1990-05-05", "La Ode Rahman,1920-05-05")  # implausible birth date
+                    .replace("Rp 3.500.000", "tiga setengah juta")  # an unparseable wage
+                    .replace('"JKK,JKM,JHT,JP"', '"JKK,XYZ"'))  # an unknown program
+    employers = path_of(landing, "employers")
+    employers.write_text(employers.read_text().replace("01.234.567.8-901.000", "12345"))  # a malformed NPWP
+    warehouse = make_warehouse(landing, root / "warehouse")
+    run_snapshot(warehouse, SAMPLE_DATE)
+    return warehouse
+
+
+def _figures(warehouse) -> list[tuple]:
+    import duckdb
+
+    with duckdb.connect(str(warehouse.analytics_db), read_only=True) as con:
+        return con.execute("""SELECT level, region_code, eligible_workforce, covered_workers, covered_pu, covered_bpu,
+                                     covered_jakon FROM coverage_by_region ORDER BY ALL""").fetchall() + \
+            con.execute("SELECT * EXCLUDE (snapshot_date) FROM coverage_by_segment ORDER BY ALL").fetchall()
+
+
+def test_implausible_birth_date_or_unparseable_wage_leaves_the_worker_covered(dirty_run, contract_run):
+    assert _figures(dirty_run) == _figures(contract_run)
+    assert query(dirty_run, "SELECT source, source_row, field, reason FROM staging.field_defects ORDER BY ALL") == [
+        ("employers", 1, "npwp", "invalid_npwp"), ("pu_workers", 1, "program", "invalid_program"),
+        ("pu_workers", 1, "tanggal_lahir", "implausible_tanggal_lahir"), ("pu_workers", 1, "upah", "invalid_upah")]
+    assert query(dirty_run, "SELECT source, field, reason, rows FROM marts.field_defects ORDER BY ALL") == [
+        ("employers", "npwp", "invalid_npwp", 1), ("pu_workers", "program", "invalid_program", 1),
+        ("pu_workers", "tanggal_lahir", "implausible_tanggal_lahir", 1), ("pu_workers", "upah", "invalid_upah", 1)]
+
+
+def test_feedback_files_hold_exactly_the_refused_and_defective_rows(dirty_run):
+    import duckdb
+
+    folder = dirty_run.pipeline_db.parent / "feedback" / SAMPLE_DATE.isoformat()
+    with duckdb.connect(str(dirty_run.analytics_db), read_only=True) as con:
+        refused = dict(con.execute("SELECT source, sum(rows_quarantined) FROM data_quality GROUP BY 1").fetchall())
+        assert not con.execute("SELECT table_name FROM information_schema.tables "
+                               "WHERE table_name ILIKE '%feedback%' OR table_name ILIKE '%defect%'").fetchall()
+    defective = dict(query(dirty_run, "SELECT source, count(DISTINCT source_row) FROM staging.field_defects GROUP BY 1"))
+    sent = {p.stem for p in folder.glob("*.csv")}
+    assert sent == {s for s in refused if refused[s]} | set(defective)
+    for source in sent:
+        lines = pl.read_csv(folder / f"{source}.csv", infer_schema=False)
+        assert lines.columns == ["file", "row", "outcome", "reasons", "what_to_do", "text_as_received"]
+        assert (lines["outcome"] == "refused").sum() == refused.get(source, 0), source
+        assert (lines["outcome"] != "refused").sum() == defective.get(source, 0), source
+        assert pl.read_excel(folder / f"{source}.xlsx", infer_schema_length=0).height == lines.height
+    pu = pl.read_csv(folder / "pu_workers.csv", infer_schema=False)
+    kept = pu.filter(pl.col("row") == "1").row(0, named=True)
+    assert kept["reasons"] == "implausible_tanggal_lahir + invalid_program + invalid_upah"
+    assert "upah cannot be read" in kept["what_to_do"] and "tiga setengah juta" in kept["text_as_received"]
+    assert pu.filter(pl.col("row") == "6")["reasons"].item() == "invalid_tanggal_lahir + missing_kpj"
