@@ -6,16 +6,30 @@ import argparse
 import json
 import os
 import shutil
+import signal
+import socket
 import sys
+import time
+import warnings
+from contextlib import contextmanager
 from datetime import date
+from importlib import metadata
 from pathlib import Path
+from typing import Iterator
 
 import dagster as dg
 import duckdb
 
-from checks.deliveries import damage_summary
-from warehouse.resources import DEMO_PSEUDONYM_KEY, Warehouse, warehouse_from_env
-from warehouse.db import first
+# Dagster's preview/beta warnings speak to the pipeline's developers, not to its users.
+warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+
+from checks.deliveries import damage_summary  # noqa: E402
+from warehouse.lock import WarehouseBusy, writer_lock  # noqa: E402
+from warehouse.partitions import landing_dates  # noqa: E402
+from warehouse.resources import (BadSetting, DEMO_PSEUDONYM_KEY, Warehouse, check_pseudonym_key,  # noqa: E402
+                                 warehouse_from_env)
+from warehouse.db import first  # noqa: E402
 
 DEMO_DATE = date(2025, 6, 8)
 DEMO_DIR = Path("data/demo")
@@ -25,18 +39,36 @@ class RunFailed(Exception):
     """A snapshot run that did not succeed; the message says which step and why."""
 
 
-def run_snapshot(warehouse: Warehouse, snapshot_date: date) -> None:
-    """Materialise every asset for one snapshot date and publish analytics.duckdb."""
-    from checks.gx import GreatExpectationsResource
-    from pipelines.definitions import all_asset_checks, all_assets  # heavy import, only when running
+CLI_PID_TAG, CLI_HOST_TAG = "jamsostek/cli_pid", "jamsostek/cli_host"
+POOL = "pipeline_db"
 
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    result = dg.materialize(
-        [*all_assets, *all_asset_checks], partition_key=snapshot_date.isoformat(),
-        resources={"warehouse": warehouse, "gx": GreatExpectationsResource()},
-        instance=instance, raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-    )
+
+def run_snapshot(warehouse: Warehouse, snapshot_date: date, *, wait_seconds: float = 0) -> None:
+    """Run the Definitions' own `snapshot_job` for one snapshot date, with this warehouse, and publish.
+
+    Holds the warehouse's writer lock for the whole run (a second run waits `wait_seconds`, then fails
+    naming the holder). With DAGSTER_HOME set, the run is recorded in that instance and takes its pool.
+    """
+    from pipelines.definitions import defs  # heavy import, only when running
+
+    folder = warehouse.landing / snapshot_date.isoformat()
+    if not folder.is_dir():
+        delivered = ", ".join(d.isoformat() for d in landing_dates(warehouse.landing)) or "none"
+        raise RunFailed(f"{folder}: no landing folder for snapshot {snapshot_date}; deliver the extracts there "
+                        f"(one file per source) or pick a snapshot date that has one (delivered: {delivered}).")
+    job = defs.resolve_job_def("snapshot_job")
+    try:
+        with writer_lock(Path(warehouse.warehouse_dir), wait_seconds=wait_seconds), _instance() as instance:
+            _fail_dead_cli_runs(instance)
+            _wait_for_pool(instance, wait_seconds)
+            result = job.execute_in_process(
+                partition_key=snapshot_date.isoformat(), instance=instance, raise_on_error=False,
+                resources={"warehouse": warehouse},
+                tags={CLI_PID_TAG: str(os.getpid()), CLI_HOST_TAG: socket.gethostname()},
+                run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+            )
+    except WarehouseBusy as exc:
+        raise RunFailed(str(exc)) from None
     if not result.success:
         failures = [e for e in result.all_events if e.is_step_failure]
         reasons = [f"{e.step_key}: {_root_cause(e.step_failure_data.error)}" for e in failures]
@@ -44,7 +76,64 @@ def run_snapshot(warehouse: Warehouse, snapshot_date: date) -> None:
         reasons += [f"check {ev.asset_key.to_user_string()} {ev.check_name}: {ev.description or 'failed'}"
                     for ev in result.get_asset_check_evaluations()
                     if not ev.passed and ev.blocking and ev.severity == dg.AssetCheckSeverity.ERROR]
-        raise RunFailed("\n".join(reasons) or "the run failed; see the Dagster logs")
+        if not reasons:  # the run failed outside a step: a resource that refused its settings or the lock
+            errors = [getattr(e.event_specific_data, "error", None) for e in result.all_events if e.is_failure]
+            reasons = [_root_cause(err) for err in errors if err is not None]
+        raise RunFailed("\n".join(dict.fromkeys(reasons)) or "the run failed; see the Dagster logs")
+
+
+@contextmanager
+def _instance() -> Iterator[dg.DagsterInstance]:
+    """The instance of $DAGSTER_HOME when set (the run is recorded there and waits for its pool), else a
+    throw-away one."""
+    if os.environ.get("DAGSTER_HOME"):
+        with dg.DagsterInstance.get() as instance:
+            yield instance
+    else:
+        with dg.DagsterInstance.ephemeral() as instance:
+            yield instance
+
+
+def _fail_dead_cli_runs(instance: dg.DagsterInstance) -> None:
+    """A `jamsostek run` killed with DAGSTER_HOME set stays "started" and keeps its pool slot, since no code
+    server watches it: mark such runs of this machine failed and give their slots back."""
+    host = socket.gethostname()
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED,
+                                                                 dg.DagsterRunStatus.STARTING],
+                                                       tags={CLI_HOST_TAG: host})):
+        pid = int(run.tags.get(CLI_PID_TAG, "0"))
+        if pid and not _alive(pid):
+            instance.report_run_failed(run, f"jamsostek run (process {pid}) is gone; its pool slot is freed.")
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _wait_for_pool(instance: dg.DagsterInstance, wait_seconds: float) -> None:
+    """Wait at most `wait_seconds` for a free slot of the pool (a Dagster run may hold it), then fail naming the run."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            info = instance.event_log_storage.get_concurrency_info(POOL)
+        except Exception:  # an instance without pools (ephemeral): nothing to wait for
+            return
+        limit = info.slot_count or info.limit
+        if not limit or info.active_slot_count < limit:
+            return
+        if time.monotonic() >= deadline:
+            holders = sorted({s.run_id for s in info.claimed_slots})
+            raise RunFailed(f"The pool {POOL} of {instance.root_directory} is held by Dagster run(s) "
+                            f"{', '.join(holders)}: wait for them (or pass --wait SECONDS), or terminate them in "
+                            "the UI if their process is gone.")
+        time.sleep(1)
 
 
 def _root_cause(error) -> str:
@@ -52,6 +141,10 @@ def _root_cause(error) -> str:
     while error.cause is not None:
         error = error.cause
     return error.message.strip()
+
+
+def _n(value: int | None) -> str:
+    return "suppressed" if value is None else f"{value:,}"
 
 
 def summary(analytics_db: Path, snapshot_date: date) -> str:
@@ -66,27 +159,39 @@ def summary(analytics_db: Path, snapshot_date: date) -> str:
                         [snapshot_date])[0]
         quarantined = first(con, "SELECT coalesce(sum(rows_quarantined), 0) FROM data_quality WHERE snapshot_date = ?",
                                   [snapshot_date])[0]
+        opd = None  # the OPD roster is optional (issue 12): an OPD all of whose non-ASN staff are covered, and the rest
+        if first(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'opd_coverage'")[0]:
+            opd = first(con, """SELECT count(*), sum(staff_on_roster), sum(staff_covered),
+                                       count(*) FILTER (WHERE staff_covered = staff_on_roster),
+                                       sum(staff_on_roster) FILTER (WHERE staff_covered = staff_on_roster)
+                                FROM opd_coverage WHERE snapshot_date = ?""", [snapshot_date])
     if city is None:
         return f"No coverage figures for {snapshot_date} in {analytics_db}."
     name, eligible, covered, uncovered, pct = city
     lines = [
         f"Jamsostek coverage, {name}, snapshot {snapshot_date}",
-        f"  eligible workforce   {eligible:>9,}   (Dukcapil: working residents except PNS/TNI/POLRI)",
-        f"  covered workers      {covered:>9,}   distinct persons with an active registration",
-        f"  coverage             {pct or 0:>9.2f} %",
-        f"  not yet protected    {uncovered:>9,}",
+        f"  eligible workforce   {_n(eligible):>9}   (Dukcapil: working residents except PNS/TNI/POLRI)",
+        f"  covered workers      {_n(covered):>9}   distinct persons with an active registration",
+        f"  coverage             {'suppressed' if pct is None else f'{pct:.2f}':>9} %",
+        f"  not yet protected    {_n(uncovered):>9}",
         "",
         "  segment   registrations received   active registrations   distinct active workers   only in this segment",
     ]
-    lines += [f"  {s:<8}  {r:>22,}   {a:>20,}   {w:>23,}   {x:>20,}" for s, r, a, w, x in segments]
-    received = sum(r for _, r, _, _, _ in segments)
+    lines += [f"  {s:<8}  {_n(r):>22}   {_n(a):>20}   {_n(w):>23}   {_n(x):>20}" for s, r, a, w, x in segments]
+    received = sum(r or 0 for _, r, _, _, _ in segments)
     lines.append("")
-    if received > covered:
+    if None in (eligible, covered, uncovered, pct) or any(None in row for row in segments):
+        lines.append("  (suppressed: fewer people than the disclosure threshold; see the column `suppressed`)")
+    if covered is not None and received > covered:
         lines.append(f"  The segments' registrations add up to {received:,}, yet only {covered:,} people are covered: "
                      "one person can hold several registrations, in one segment or across segments, and many "
                      "registrations are no longer active. Count people, not registrations.")
     if outside:
         lines.append(f"  {outside:,} covered workers live outside the area; they are reported apart, not in its rate.")
+    if opd and opd[0]:
+        n_opd, staff, staff_covered, full, full_staff = opd
+        lines.append(f"  Non-ASN staff of {n_opd} OPD on the roster: {staff_covered or 0:,} of {staff or 0:,} covered; "
+                     f"{full} OPD have registered all theirs ({full_staff or 0:,} staff; see opd_coverage).")
     lines.append(f"  {quarantined:,} rows were quarantined (see the data_quality table).")
     return "\n".join(lines)
 
@@ -101,6 +206,55 @@ def _truth_comparison(truth_dir: Path, analytics_db: Path, snapshot_date: date) 
             f"covered {covered:,} (truth {truth['covered_workers']:,}, difference {diff:+,} = "
             f"{diff / truth['covered_workers']:+.2%}; more: one person's registrations left unjoined, "
             "fewer: different people joined as one).")
+
+
+class NotPublished(Exception):
+    """A summary asked for a date (or a warehouse) that is not published; the message lists what is."""
+
+
+def summary_of_published(analytics_db: Path, snapshot_date: date | None) -> str:
+    """The summary of one published snapshot (the newest by default); a date not published lists those that are."""
+    if not analytics_db.is_file():
+        raise NotPublished(f"{analytics_db} does not exist: nothing is published there yet (`jamsostek run --date "
+                           "YYYY-MM-DD`), or JAMSOSTEK_WAREHOUSE_DIR points elsewhere.")
+    with duckdb.connect(str(analytics_db), read_only=True) as con:
+        published = [d for (d,) in con.execute("SELECT snapshot_date FROM snapshots ORDER BY 1").fetchall()]
+    if not published:
+        raise NotPublished(f"{analytics_db} holds no snapshot yet.")
+    snapshot_date = snapshot_date or published[-1]
+    if snapshot_date not in published:
+        raise NotPublished(f"{snapshot_date} is not published in {analytics_db}; published snapshots: "
+                           f"{', '.join(d.isoformat() for d in published)}.")
+    return summary(analytics_db, snapshot_date)
+
+
+HELP = argparse.ArgumentDefaultsHelpFormatter
+
+
+class _Parser(argparse.ArgumentParser):
+    """Sub-command parsers show their defaults in --help too."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HELP)
+        super().__init__(*args, **kwargs)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def _version() -> str:
+    try:
+        return metadata.version("jamsostek-coverage")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM stops a run like Ctrl-C: the writer lock is released, the run marked
 
 
 def report_of_published(analytics_db: Path, snapshot_date: date, lang: str = "id") -> Path:
@@ -121,26 +275,31 @@ def _report_line(analytics_db: Path, snapshot_date: date) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="jamsostek", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="jamsostek", description=__doc__, formatter_class=HELP)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     gen = sub.add_parser("generate", help="write a synthetic Kendari landing zone and its ground truth")
     gen.add_argument("--landing", type=Path, default=None, help="landing zone (default $JAMSOSTEK_LANDING_DIR or data/landing)")
     gen.add_argument("--truth", type=Path, default=Path("data/truth"), help="ground truth, kept outside the landing zone")
-    gen.add_argument("--date", type=date.fromisoformat, default=DEMO_DATE)
-    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--date", type=_date, default=DEMO_DATE, help="snapshot date, YYYY-MM-DD")
+    gen.add_argument("--seed", type=int, default=42, help="random seed (same seed, same sample)")
     gen.add_argument("--scale", type=float, default=1.0, help="1.0 = Kendari 2025 (140,940 registrations)")
-    gen.add_argument("--formats", choices=("csv", "mixed"), default="csv")
+    gen.add_argument("--formats", choices=("csv", "mixed"), default="csv",
+                     help="csv: every file CSV; mixed: some XLSX, semicolons, Windows-1252, as deliveries arrive")
 
     run = sub.add_parser("run", help="materialise every asset for one snapshot and publish analytics.duckdb")
-    run.add_argument("--date", type=date.fromisoformat, required=True)
+    run.add_argument("--date", type=_date, required=True, help="snapshot date: a landing folder YYYY-MM-DD")
+    run.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                     help="when another run writes the warehouse, wait this long for it before giving up")
 
     demo = sub.add_parser("demo", help="generate the Kendari sample, run it and print the summary")
-    demo.add_argument("--scale", type=float, default=1.0)
-    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--scale", type=float, default=1.0, help="1.0 = Kendari 2025 (140,940 registrations)")
+    demo.add_argument("--seed", type=int, default=42, help="random seed of the sample")
 
     show = sub.add_parser("summary", help="print the summary of a published snapshot")
-    show.add_argument("--date", type=date.fromisoformat, required=True)
+    show.add_argument("--date", type=_date, default=None,
+                      help="published snapshot date, YYYY-MM-DD (default: the newest published)")
 
     rep = sub.add_parser("report", help="write the Laporan Cakupan of a published snapshot (one HTML file beside "
                                         "analytics.duckdb, opens offline) and print its path")
@@ -155,12 +314,13 @@ def main(argv: list[str] | None = None) -> int:
                                             "(for the trend and for backfills; docs/operations.md)")
     series.add_argument("--landing", type=Path, default=None, help="landing zone (default $JAMSOSTEK_LANDING_DIR or data/landing)")
     series.add_argument("--truth", type=Path, default=Path("data/truth"), help="ground truth of the newest snapshot")
-    series.add_argument("--end", type=date.fromisoformat, default=DEMO_DATE, help="newest snapshot (calibrated)")
-    series.add_argument("--months", type=int, default=12)
-    series.add_argument("--seed", type=int, default=42)
-    series.add_argument("--scale", type=float, default=1.0)
+    series.add_argument("--end", type=_date, default=DEMO_DATE, help="newest snapshot (calibrated)")
+    series.add_argument("--months", type=int, default=12, help="number of monthly snapshots")
+    series.add_argument("--seed", type=int, default=42, help="random seed of the population")
+    series.add_argument("--scale", type=float, default=1.0, help="1.0 = Kendari 2025")
 
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         if args.command == "generate":
             from sample.generator import generate
@@ -169,11 +329,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Landing zone written to {landing / args.date.isoformat()}, ground truth to {args.truth}.")
             print(json.dumps(truth, indent=2, default=str))
         elif args.command == "run":
+            check_pseudonym_key(os.environ.get("JAMSOSTEK_PSEUDONYM_KEY"))
             warehouse = warehouse_from_env()
-            if "JAMSOSTEK_PSEUDONYM_KEY" not in os.environ:
-                raise RunFailed("JAMSOSTEK_PSEUDONYM_KEY is not set: export a secret key for the pseudonyms in "
-                                "analytics.duckdb (for a trial, `jamsostek demo` uses a fixed demo key).")
-            run_snapshot(warehouse, args.date)
+            warehouse.validate()
+            run_snapshot(warehouse, args.date, wait_seconds=args.wait)
             print(summary(warehouse.analytics_db, args.date))
             print(damage_summary(warehouse, args.date))
             print(_report_line(warehouse.analytics_db, args.date))
@@ -181,10 +340,12 @@ def main(argv: list[str] | None = None) -> int:
             from sample.generator import generate
             landing, truth_dir = DEMO_DIR / "landing", DEMO_DIR / "truth"
             shutil.rmtree(DEMO_DIR, ignore_errors=True)  # the demo always starts from nothing
-            generate(landing, truth_dir, DEMO_DATE, seed=args.seed, scale=args.scale, formats="mixed")
+            generate(landing, truth_dir, DEMO_DATE, seed=args.seed, scale=args.scale, formats="mixed",
+                     opd_roster=True)
             warehouse = Warehouse(landing_dir=str(landing), warehouse_dir=str(DEMO_DIR / "warehouse"),
                                   pseudonym_key=DEMO_PSEUDONYM_KEY)
-            print(f"Demo: synthetic Kendari landing zone in {landing}; pseudonyms use a fixed demo key.")
+            print(f"Demo: synthetic Kendari landing zone in {landing}; pseudonyms use the published demo key, "
+                  "so they are NOT secret (every table's comment and the Parquet metadata say so too).")
             run_snapshot(warehouse, DEMO_DATE)
             print(summary(warehouse.analytics_db, DEMO_DATE))
             print(damage_summary(warehouse, DEMO_DATE))
@@ -192,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Analysts' copy: {warehouse.analytics_db}")
             print(_report_line(warehouse.analytics_db, DEMO_DATE))
         elif args.command == "summary":
-            print(summary(warehouse_from_env().analytics_db, args.date))
+            print(summary_of_published(warehouse_from_env().analytics_db, args.date))
         elif args.command == "report":
             try:
                 print(f"Report (Laporan Cakupan): {report_of_published(warehouse_from_env().analytics_db, args.date, args.lang)}")
@@ -209,6 +370,17 @@ def main(argv: list[str] | None = None) -> int:
                   f"{written[-1]['snapshot_date']}.")
     except RunFailed as exc:
         print(f"jamsostek {args.command}: the run did not succeed.\n{exc}", file=sys.stderr)
+        return 1
+    except (BadSetting, NotPublished, WarehouseBusy) as exc:
+        print(f"jamsostek {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"jamsostek {args.command}: interrupted.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one message, never a traceback; JAMSOSTEK_DEBUG=1 shows it
+        if os.environ.get("JAMSOSTEK_DEBUG"):
+            raise
+        print(f"jamsostek {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     return 0
 

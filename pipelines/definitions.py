@@ -7,7 +7,7 @@ import dagster as dg
 from assets.coverage import coverage_assets
 from assets.identity import identity_assets
 from assets.ingest import raw_assets
-from assets.publish import publish_assets
+from assets.publish import publish_assets, publish_checks
 from assets.reference import reference_assets
 from assets.quality import quality_assets
 from assets.staging import staging_assets
@@ -22,7 +22,7 @@ from pipelines.sensors import build_landing_sensor
 all_assets = [*reference_assets, *raw_assets, *staging_assets, *identity_assets, *coverage_assets, *publish_assets,
               *quality_assets]
 # Beside the asset each guards; blocking ones stop what depends on it (docs/reason-codes.md lists them all).
-all_asset_checks = [*delivery_checks, *suite_checks, *reconciliation_checks]
+all_asset_checks = [*delivery_checks, *suite_checks, *reconciliation_checks, *publish_checks]
 
 # Executors (docs/operations.md): every step writes the one DuckDB file, so the pool `pipeline_db` (size 1,
 # dagster.yaml) runs them one at a time whatever the executor; DuckDB already uses every core inside a step.

@@ -16,7 +16,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from assets.publish import PUBLISHED_SCHEMA, STORAGE_VERSION, TABLES, parquet_dir
+from assets.publish import OPEN, PUBLICATION, PUBLISHED_SCHEMA, STORAGE_VERSION, parquet_dir, tier_tables
 from assets.coverage import marts_coverage_trend
 from assets.reference import reference_coverage_targets
 from warehouse.db import sql
@@ -30,11 +30,11 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 
 def dump(path: Path, schemas: tuple[str, ...] | None = None) -> dict[str, list[tuple]]:
-    """Every table of a DuckDB file (or of some schemas), rows in a fixed order."""
+    """Every table of a DuckDB file (or of some schemas), rows in a fixed order; not the publication's own id."""
     with duckdb.connect(str(path), read_only=True) as con:
         tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() ORDER BY ALL").fetchall()
         return {f"{s}.{t}": con.execute(f'SELECT * FROM "{s}"."{t}" ORDER BY ALL').fetchall()
-                for s, t in tables if schemas is None or s in schemas}
+                for s, t in tables if (schemas is None or s in schemas) and t != PUBLICATION}
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +63,11 @@ def test_materialising_a_snapshot_twice_gives_identical_tables(runs):
 
 def test_analytics_holds_every_published_snapshot_and_the_trend(runs):
     tables = runs["final_dump"]
-    assert set(tables) == {f"main.{t}" for t in TABLES}
+    assert set(tables) == {f"main.{t}" for t in tier_tables(OPEN)}
     assert [r[0] for r in tables["main.snapshots"]] == [EARLIER, SAMPLE_DATE]
     with duckdb.connect(str(runs["final"].analytics_db), read_only=True) as con:
         commented = dict(con.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall())
-        assert all(commented[t] for t in TABLES), commented
+        assert all(commented[t] for t in tier_tables(OPEN)), commented
         uncommented = con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE table_name IN "
                                   "('coverage_trend', 'coverage_vs_targets') AND comment IS NULL").fetchall()
         assert uncommented == []
@@ -167,9 +167,9 @@ def test_a_parquet_file_per_table_beside_it_with_the_same_rows(runs):
     warehouse = runs["final"]
     folder = parquet_dir(warehouse)
     assert folder.parent == warehouse.analytics_db.parent
-    assert sorted(p.stem for p in folder.glob("*.parquet")) == sorted(TABLES)
+    assert sorted(p.stem for p in folder.glob("*.parquet")) == sorted([*tier_tables(OPEN), PUBLICATION])
     with duckdb.connect(str(warehouse.analytics_db), read_only=True) as con:
-        for table in TABLES:
+        for table in tier_tables(OPEN):
             expected = pl.from_arrow(con.sql(f"SELECT * FROM {table}").to_arrow_table())
             got = pl.read_parquet(folder / f"{table}.parquet")  # another reader than DuckDB
             assert got.columns == expected.columns
@@ -215,6 +215,7 @@ def test_analytics_and_parquet_open_in_duckdb_1_4(runs, duckdb_14_python, tmp_pa
     seen = json.loads(out.stdout)
     assert seen["version"].startswith("1.4.")
     expected = {t.split(".")[1]: len(rows) for t, rows in runs["final_dump"].items()}
+    expected[PUBLICATION] = 1
     assert seen["tables"] == expected and seen["parquet"] == expected
     assert seen["comment"].startswith("Where coverage is heading")
 

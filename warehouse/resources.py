@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 from contextlib import contextmanager
@@ -12,9 +13,30 @@ import dagster as dg
 import duckdb
 
 from warehouse import db
+from warehouse.lock import writer_lock
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEMO_PSEUDONYM_KEY = "demo-key-not-secret"
+MIN_KEY_BYTES = 32  # HMAC-SHA256 keys shorter than its output are guessable; 32 random bytes are not
+REGIONS_FILE = "regions_sultra.csv"
+IDENTITY_METHODS = ("probabilistic", "exact")
+
+
+class BadSetting(ValueError):
+    """A setting that cannot work; the message names the environment variable and what to put there."""
+
+
+def check_pseudonym_key(key: str | None) -> None:
+    """Refuse an empty key, the published demo key and keys shorter than 32 bytes (for real runs)."""
+    if not key:
+        raise BadSetting("JAMSOSTEK_PSEUDONYM_KEY is not set: export a secret key for the pseudonyms (32 bytes or "
+                         "more, e.g. `openssl rand -hex 32`; for a trial, `jamsostek demo` uses a fixed demo key).")
+    if key == DEMO_PSEUDONYM_KEY:
+        raise BadSetting("JAMSOSTEK_PSEUDONYM_KEY is the published demo key: anyone can reverse its pseudonyms. "
+                         "Use a secret key of 32 bytes or more (e.g. `openssl rand -hex 32`).")
+    if len(key.encode()) < MIN_KEY_BYTES:
+        raise BadSetting(f"JAMSOSTEK_PSEUDONYM_KEY has {len(key.encode())} bytes; use at least {MIN_KEY_BYTES} "
+                         "(e.g. `openssl rand -hex 32`): a short key can be guessed and the pseudonyms reversed.")
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -29,6 +51,40 @@ class Warehouse(dg.ConfigurableResource):
     # "exact" (NIK only, kept for comparison). The model file lives in reference_dir; "train" fits one per run.
     identity_method: str = "probabilistic"
     linkage_model: str = "linkage_model.json"
+    # Open tier (analytics.duckdb): a cell counting fewer people than this is suppressed (docs/operations.md).
+    disclosure_threshold: int = 5
+    # A run that finds another process writing this warehouse waits this long for it, then fails naming it.
+    lock_wait_seconds: float = 0
+
+    def validate(self) -> None:
+        """Fail at start, naming the setting, when a setting cannot work (run start, `jamsostek run`)."""
+        regions = self.reference / REGIONS_FILE
+        if not regions.is_file():
+            raise BadSetting(f"JAMSOSTEK_REFERENCE_DIR={self.reference_dir}: no {REGIONS_FILE} there.")
+        with regions.open(newline="", encoding="utf-8") as f:
+            codes = {row["code"] for row in csv.DictReader(f)}
+        if self.area_code not in codes:
+            raise BadSetting(f"JAMSOSTEK_AREA_CODE={self.area_code!r} is not a region code of {regions} "
+                             "(dotted Kepmendagri code, e.g. 74.71 for Kota Kendari).")
+        if self.identity_method not in IDENTITY_METHODS:
+            raise BadSetting(f"JAMSOSTEK_IDENTITY_METHOD={self.identity_method!r}: use one of {', '.join(IDENTITY_METHODS)}.")
+        if self.disclosure_threshold < 1:
+            raise BadSetting(f"JAMSOSTEK_DISCLOSURE_THRESHOLD={self.disclosure_threshold}: use a whole number, 1 or more.")
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["Warehouse"]:
+        """In a run: validate the settings and hold the warehouse's writer lock until the run ends.
+
+        Outside a run (a sensor or schedule evaluating) neither: they only read the landing zone.
+        """
+        run_id = context.run.run_id if context.run else None
+        if run_id is None:
+            yield self
+            return
+        self.validate()
+        with writer_lock(Path(self.warehouse_dir), run_id=run_id, wait_seconds=self.lock_wait_seconds,
+                         command=f"Dagster run {run_id}"):
+            yield self
 
     @property
     def landing(self) -> Path:
@@ -44,7 +100,13 @@ class Warehouse(dg.ConfigurableResource):
 
     @property
     def analytics_db(self) -> Path:
+        """The open tier: aggregates only, small cells suppressed."""
         return Path(self.warehouse_dir) / "analytics.duckdb"
+
+    @property
+    def restricted_db(self) -> Path:
+        """The restricted tier: person-level rows under keyed pseudonyms, for authorised staff."""
+        return Path(self.warehouse_dir) / "analytics_restricted.duckdb"
 
     @contextmanager
     def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -73,4 +135,15 @@ def warehouse_from_env() -> Warehouse:
         area_code=os.environ.get("JAMSOSTEK_AREA_CODE", "74.71"),
         pseudonym_key=dg.EnvVar("JAMSOSTEK_PSEUDONYM_KEY"),
         identity_method=os.environ.get("JAMSOSTEK_IDENTITY_METHOD", "probabilistic"),
+        disclosure_threshold=_whole_number("JAMSOSTEK_DISCLOSURE_THRESHOLD", 5),
     )
+
+
+def _whole_number(variable: str, default: int) -> int:
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise BadSetting(f"{variable}={value!r}: use a whole number.") from None
