@@ -137,6 +137,21 @@ def marts_data_quality(context: dg.AssetExecutionContext, warehouse: Warehouse) 
                                           "by_source_and_reason": dg.MetadataValue.md(table)})
 
 
+@dg.asset(key=["marts", "field_defects"], deps=[dg.AssetKey(["staging", s.name]) for s in SOURCES], **MARTS)
+def marts_field_defects(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Fields set aside in loaded rows, by source, field and reason: a typo in a wage or a birth date never removes
+    a covered worker; it is counted here instead (refused rows are in data_quality)."""
+    params = _params(context, warehouse)
+    rows = _write(warehouse, params, "field_defects")
+    with warehouse.connect(read_only=True) as con:
+        total = first(con, "SELECT coalesce(sum(rows), 0) FROM marts.field_defects WHERE snapshot_date = ?",
+                      [params["snapshot_date"]])[0]
+        table = preview(con, "SELECT source, field, reason, rows FROM marts.field_defects WHERE snapshot_date = ?",
+                        [params["snapshot_date"]], 30)
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "fields_set_aside": int(total),
+                                          "by_source_field_and_reason": dg.MetadataValue.md(table)})
+
+
 @dg.asset(key=["marts", "coverage_trend"], deps=[marts_coverage_by_region, marts_coverage_by_segment,
                                                  reference_coverage_targets], **MARTS)
 def marts_coverage_trend(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
@@ -300,6 +315,7 @@ def _num(value) -> dg.MetadataValue:
 
 
 coverage_assets = [marts_registration_activity, marts_workers, marts_coverage_by_region, marts_covered_outside_area,
-                   marts_coverage_by_segment, marts_segment_overlap, marts_data_quality, marts_coverage_trend,
+                   marts_coverage_by_segment, marts_segment_overlap, marts_data_quality, marts_field_defects,
+                   marts_coverage_trend,
                    marts_village_targets, marts_coverage_by_sex, marts_coverage_by_occupation, marts_employer_compliance,
                    marts_opd_staff, marts_opd_coverage, marts_bpu_lapse, marts_coverage_changes]

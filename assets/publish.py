@@ -52,6 +52,7 @@ SNAPSHOT_TABLES = {
     "coverage_by_segment": "SELECT * FROM marts.coverage_by_segment",
     "segment_overlap": "SELECT * FROM marts.segment_overlap",
     "data_quality": "SELECT * FROM marts.data_quality",
+    "field_defects": "SELECT * FROM marts.field_defects",
     "workers": """SELECT snapshot_date, person_id, is_active, segments, region_code, region_level, in_area, sex,
                          birth_year FROM marts.workers""",
     "record_links": """SELECT snapshot_date, source, source_row, person_id, match_method, match_probability
@@ -104,6 +105,7 @@ TABLES: dict[str, str | Table] = {
     # rows of the delivered files, not people: the reconciliation received = loaded + quarantined must hold
     "data_quality": Table("SELECT * FROM publish.data_quality",
                           not_counts=("rows_received", "rows_loaded", "rows_quarantined")),
+    "field_defects": Table("SELECT * FROM publish.field_defects", not_counts=("rows",)),  # rows of files, not people
     "snapshots": """SELECT snapshot_date, civil_registry_cut_off, $demo_key AS pseudonymised_with_demo_key
                     FROM publish.snapshots""",
     # the targets' own figures derive from no count (an empty derivation): never hidden

@@ -15,9 +15,12 @@ staging, listed in staging.field_defects with its original text) and keeps the r
 """
 
 
+import shutil
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
+import polars as pl
 
 from assets.ingest import MALFORMED_ROW, TRUNCATED_ROW
 from sources import SOURCES, Column, Ref, Source
@@ -228,7 +231,57 @@ def staging_registrations(context: dg.AssetExecutionContext, warehouse: Warehous
     })
 
 
-staging_assets = [*(_staging_asset(s) for s in SOURCES), staging_registrations]
+# --- feedback files for the sources ----------------------------------------------------------------------------
+
+FEEDBACK_DIR = "feedback"  # beside the pipeline database: the files hold personal data
+XLSX_MAX_ROWS = 1_048_575  # a sheet's rows below its header; the CSV always holds every line
+
+
+def feedback_folder(warehouse: Warehouse, snapshot_date: date) -> Path:
+    return warehouse.pipeline_db.parent / FEEDBACK_DIR / snapshot_date.isoformat()
+
+
+def write_feedback(warehouse: Warehouse, snapshot_date: date) -> dict[str, int]:
+    """Write the snapshot's feedback files, replacing the previous ones; returns lines per source."""
+    folder = feedback_folder(warehouse, snapshot_date)
+    shutil.rmtree(folder, ignore_errors=True)  # idempotent: a rerun leaves only this run's files
+    written = {}
+    with warehouse.connect(read_only=True) as con:
+        for source in SOURCES:
+            codes = reason_codes(source)
+            actions = pl.DataFrame({"code": codes, "action": [what_to_do(c) for c in codes]})
+            con.register("feedback_actions", actions)
+            try:
+                lines = pl.from_arrow(con.sql(sql("staging/feedback"), params={"snapshot_date": snapshot_date,
+                                                                   "source": source.name}).to_arrow_table())
+            finally:
+                con.unregister("feedback_actions")
+            if lines.is_empty():
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            lines.write_csv(folder / f"{source.name}.csv")
+            lines.head(XLSX_MAX_ROWS).write_excel(folder / f"{source.name}.xlsx", worksheet=source.name[:31],
+                                                  autofit=True)
+            written[source.name] = lines.height
+    return written
+
+
+@dg.asset(key=["staging", "feedback_files"], group_name="staging", partitions_def=snapshot_partitions,
+          pool="pipeline_db", deps=[dg.AssetKey(["staging", s.name]) for s in SOURCES], kinds={"csv", "excel"})
+def feedback_files(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Per source, the rows to send back: every refused row and every row with a field set aside, with its file row
+    number, reason codes, what to do and the text as received (CSV and XLSX, beside the pipeline database: they hold
+    personal data and never go to the analysts' copy)."""
+    snapshot_date = date.fromisoformat(context.partition_key)
+    written = write_feedback(warehouse, snapshot_date)
+    return dg.MaterializeResult(metadata={
+        "folder": str(feedback_folder(warehouse, snapshot_date)),
+        "lines": sum(written.values()),
+        **{f"{name}_lines": n for name, n in written.items()},
+    })
+
+
+staging_assets = [*(_staging_asset(s) for s in SOURCES), staging_registrations, feedback_files]
 
 
 def reason_codes(source: Source) -> list[str]:

@@ -9,7 +9,6 @@ from assets.identity import identity_assets
 from assets.ingest import raw_assets
 from assets.publish import publish_assets, publish_checks
 from assets.reference import reference_assets
-from assets.quality import quality_assets
 from assets.staging import staging_assets
 from checks.deliveries import delivery_checks
 from checks.gx import GreatExpectationsResource
@@ -19,8 +18,7 @@ from warehouse.resources import warehouse_from_env
 from pipelines.schedules import build_nightly_schedule
 from pipelines.sensors import build_landing_sensor
 
-all_assets = [*reference_assets, *raw_assets, *staging_assets, *identity_assets, *coverage_assets, *publish_assets,
-              *quality_assets]
+all_assets = [*reference_assets, *raw_assets, *staging_assets, *identity_assets, *coverage_assets, *publish_assets]
 # Beside the asset each guards; blocking ones stop what depends on it (docs/reason-codes.md lists them all).
 all_asset_checks = [*delivery_checks, *suite_checks, *reconciliation_checks, *publish_checks]
 

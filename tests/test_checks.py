@@ -149,8 +149,8 @@ def test_damaged_but_readable_delivery_is_published_with_warnings(tmp_path):
     employers = snapshot_dir(landing) / "employers.csv"
     employers.write_bytes(employers.read_text().replace("PT Sultra Jaya", "PT Sultra Jaya Café").encode("cp1252"))
     jakon = snapshot_dir(landing) / "jakon_workers.csv"
-    text = jakon.read_text()
-    jakon.write_text(text[:text.index("PRJ03") + 12])  # cut off inside the last row
+    # a row with two fields too many: readable, quarantined as malformed_row (a file cut off would be refused)
+    jakon.write_text(jakon.read_text() + "PRJ01,,Baris Rusak,1990-01-01,L,,lebih,lagi\n")
     registry = landing / "civil_registry" / "workforce_2024-12-31.csv"
     registry.write_text(registry.read_text().replace("KARYAWAN SWASTA,P,8", "KARYAWAN SWASTA,P,0"))
     warehouse = make_warehouse(landing, tmp_path / "warehouse")
@@ -161,6 +161,6 @@ def test_damaged_but_readable_delivery_is_published_with_warnings(tmp_path):
     assert not utf8.passed and utf8.severity == dg.AssetCheckSeverity.WARN and "decoded 'é'" in utf8.description
     intact = evals[("raw/jakon_workers", "delivery_intact")]
     assert not intact.passed and intact.severity == dg.AssetCheckSeverity.ERROR and not intact.blocking
-    assert intact.description == "2025-06-08/jakon_workers.csv: the file ends inside data row 4 (upload cut off); resend the file."
+    assert intact.description.startswith("2025-06-08/jakon_workers.csv: 1 row(s) with a wrong number of fields")
     village = evals[("marts/coverage_by_region", "villages_within_eligible")]
     assert not village.passed and "74.71.01.1006" in village.description

@@ -215,3 +215,10 @@ COMMENT ON COLUMN publication.published_at IS 'When this file was published';
 COMMENT ON COLUMN publication.tier IS 'open (aggregates, small cells suppressed) or restricted (person-level rows under keyed pseudonyms)';
 COMMENT ON COLUMN publication.disclosure_threshold IS 'Counts below this many people are suppressed in the open tier (NULL in the restricted tier)';
 COMMENT ON COLUMN publication.pseudonymised_with_demo_key IS 'true when person keys were made with the public demo key (not secret)';
+
+COMMENT ON TABLE field_defects IS 'Fields set aside in loaded rows, per source, field and reason: the row is kept and counted, the field is NULL in staging (docs/reason-codes.md). Refused rows are in data_quality.';
+COMMENT ON COLUMN field_defects.snapshot_date IS 'Snapshot date of the delivery';
+COMMENT ON COLUMN field_defects.source IS 'Landing file name without extension';
+COMMENT ON COLUMN field_defects.field IS 'Column whose value was set aside';
+COMMENT ON COLUMN field_defects.reason IS 'Reason code (invalid_<column> or implausible_<column>)';
+COMMENT ON COLUMN field_defects.rows IS 'Loaded rows whose value in this field was set aside for this reason';
