@@ -468,8 +468,9 @@ DISCLOSURE_CONTROL = "disclosure_control"
 
 @dg.asset_check(asset=analytics_published, name=DISCLOSURE_CONTROL, blocking=True,
                 partitions_def=snapshot_partitions,
-                description="The open tier (analytics.duckdb) holds no person-level table or column, and every "
-                            "cell counting people is at or above the disclosure threshold or suppressed.")
+                description="ERROR, blocking. The open tier (analytics.duckdb) holds no person-level table or column, "
+                            "and every cell counting people is at or above the disclosure threshold or suppressed. "
+                            "A failure means the publish step let a small cell through: report it.")
 def disclosure_control(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
     # The same test already refused to swap in a file that fails it; this proves it on the live file.
     with duckdb.connect(str(warehouse.analytics_db), read_only=True) as con:
