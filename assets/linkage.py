@@ -56,6 +56,7 @@ SELECT row_number() OVER (ORDER BY record_key, source, source_row) AS unique_id,
        source, source_row, record_key,
        CASE WHEN regexp_full_match(nik, '[0-9]{{16}}') THEN nik END AS nik,
        CASE WHEN regexp_full_match(nik, '[0-9]{{16}}') THEN substr(nik, 1, 6) || substr(nik, 13, 4) END AS nik_rest,
+       CASE WHEN regexp_full_match(nik, '[0-9]{{16}}') THEN substr(nik, 13, 4) END AS nik_serial,
        coalesce(nik_valid, false) AS nik_valid, coalesce(nik_agrees, false) AS nik_agrees,
        nama, tanggal_lahir AS dob, strftime(tanggal_lahir, '%Y%m%d') AS dob_text,
        year(tanggal_lahir) AS birth_year, strftime(tanggal_lahir, '%m%d') AS birth_md,
@@ -147,10 +148,13 @@ IDENTITY = {
                f'OR ({NIK_EDITS} = 2 AND {NIK_SWAPPED} AND {NIK_MAYBE_TYPO}))',
                "birth date mistyped, NIK close or missing", m_probability=0.003),
         # Weak where serials repeat (Indonesia: 0001 in every district), strong where they do not: weighted by
-        # the value's frequency. Its m is fixed by judgement: the region in a NIK is where its holder lives,
-        # so among different people this level goes with a shared domicile, and EM would read that as a match.
+        # the frequency of the serial alone. Its m is fixed by judgement: the region in a NIK is where its holder
+        # lives, so among different people this level goes with a shared domicile, and EM would read that as a
+        # match. For the same reason the region is left out of the frequency: namesakes of one village share it
+        # anyway, and counting it again (the domicile comparison does) merged them on the demo (docs/identity.md).
         _level('"nik_rest_l" = "nik_rest_r"', "birth date differs or missing, NIK same but for its birth digits",
-               tf_adjustment_column="nik_rest", tf_adjustment_weight=1.0, m_probability=0.02, fix_m_probability=True),
+               tf_adjustment_column="nik_serial", tf_adjustment_weight=1.0, disable_tf_exact_match_detection=True,
+               m_probability=0.02, fix_m_probability=True),
         _level(f'"dob_l" IS NULL OR "dob_r" IS NULL OR {DOB_CLOSE} OR "dob_l" = "dob_r"',
                "birth date missing or close, NIK far", m_probability=0.001),
         _level("ELSE", "all other", m_probability=0.001),
@@ -271,9 +275,9 @@ def settings(prior: float = 1e-5) -> dict:
     }
 
 
-SPLINK_COLUMNS = ("unique_id", "nik", "nik_rest", "nik_trusted", "nik_confirmed", "dob", "dob_text", "birth_year",
-                  "birth_md", "sex", "village", "district", "name_key", "name_prefix", "name_sorted", "name_joined",
-                  "name_tokens", "name_first", "name_last", "name_words")
+SPLINK_COLUMNS = ("unique_id", "nik", "nik_rest", "nik_serial", "nik_trusted", "nik_confirmed", "dob", "dob_text",
+                  "birth_year", "birth_md", "sex", "village", "district", "name_key", "name_prefix", "name_sorted",
+                  "name_joined", "name_tokens", "name_first", "name_last", "name_words")
 
 
 def _splink(frame: pl.DataFrame, model: dict):
@@ -596,10 +600,14 @@ def _load_decisions(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
 # Twins and look-alikes: same birth date, same place (village, or none on either), same weak prefix and
 # family name (the last word), but given names that differ otherwise than by spelling, word order or a
 # dropped word (Wa Ode Fitri / Wa Ode Fitria Lapodi, Ikhsan / Ikhwan Ramadhan). A slip and a sibling look
-# the same here, so such a pair is never linked on its own evidence: it goes to review. A NIK decides it:
-# the same one, two neighbouring digits swapped, or a slip in the region digits (twins' NIKs share region
-# and birth digits and differ in the serial or the sex digit, so a one-digit difference there decides
-# nothing). So do other registrations (a link through a third record still joins them) and a reviewer.
+# the same here, so such a pair is never linked on its own evidence: it goes to review. A NIK decides it when
+# it cannot be a twin's. Twins are registered together, on one family card: their NIKs share the region and
+# birth digits (the sex digit aside) and their serials were issued one after the other (...0001, ...0002).
+# So the pair is decided by: the same NIK; two neighbouring digits swapped; a slip in the region digits;
+# NIKs of two different regions, each agreeing with its record's birth date and sex (a twin's would share
+# the region); or NIKs equal in their first twelve digits whose serials are one digit apart but not
+# consecutive (0565 / 0165 is a slip, 0001 / 0002 may be twins). So do other registrations (a link through
+# a third record still joins them) and a reviewer.
 LOOK_ALIKE = """(l.dob = r.dob AND l.village IS NOT DISTINCT FROM r.village
            AND l.name_prefix IS NOT DISTINCT FROM r.name_prefix
            AND l.name_last = r.name_last AND l.name_words >= 2 AND r.name_words >= 2  -- one family name
@@ -607,7 +615,10 @@ LOOK_ALIKE = """(l.dob = r.dob AND l.village IS NOT DISTINCT FROM r.village
            AND NOT (list_has_all(l.name_tokens, r.name_tokens) OR list_has_all(r.name_tokens, l.name_tokens))
            AND NOT coalesce(l.nik = r.nik
                             OR (hamming(l.nik, r.nik) = 2 AND damerau_levenshtein(l.nik, r.nik) = 1)
-                            OR (substr(l.nik, 7) = substr(r.nik, 7) AND hamming(l.nik, r.nik) = 1), false))"""
+                            OR (substr(l.nik, 7) = substr(r.nik, 7) AND hamming(l.nik, r.nik) = 1)
+                            OR (l.nik_agrees AND r.nik_agrees AND substr(l.nik, 1, 6) <> substr(r.nik, 1, 6))
+                            OR (substr(l.nik, 1, 12) = substr(r.nik, 1, 12) AND hamming(l.nik, r.nik) = 1
+                                AND abs(l.nik_serial::INTEGER - r.nik_serial::INTEGER) <> 1), false))"""
 
 CLUSTER_SQL = """
 -- reviewers' decisions between records (a JAKON key may name several identical rows), latest first

