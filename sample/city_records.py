@@ -79,15 +79,20 @@ def registry_cutoff(snapshot_date: date) -> date:
     return date(snapshot_date.year - 1, 12, 31)
 
 
+def covered_per_village(ref: Reference, people: People) -> np.ndarray:
+    """The people covered in Kendari living in each Kendari village (a chunked run sums them over its blocks)."""
+    kendari = ref.kendari_villages
+    return np.bincount(np.searchsorted(kendari, people.home[(people.group == 0)]), minlength=len(kendari))
+
+
 def civil_registry(rng: np.random.Generator, ref: Reference, eligible: int,
-                   people: People) -> tuple[pl.DataFrame, np.ndarray]:
+                   covered_home: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
     """Dukcapil residents per Kendari village, KTP occupation and sex; eligible sums exactly to `eligible`.
 
-    A village's eligible workforce follows its covered workers with its own coverage rate, so rates vary
-    (roughly 20-50%) but stay well under 100%.
+    A village's eligible workforce follows its covered workers (covered_home: covered_per_village) with its own
+    coverage rate, so rates vary (roughly 20-50%) but stay well under 100%.
     """
     kendari = ref.kendari_villages
-    covered_home = np.bincount(np.searchsorted(kendari, people.home[(people.group == 0)]), minlength=len(kendari))
     rate = rng.uniform(0.65, 1.75, len(kendari))
     per_village = apportion(eligible, (covered_home + 1) / rate)
     names = list(ELIGIBLE_OCCUPATIONS)

@@ -6,6 +6,7 @@ checkout as the first entry of the import path; every file of the landing zone a
 
     git worktree add --detach /tmp/base HEAD          # before the change
     .venv/bin/python sample/compare_checkouts.py /tmp/base .
+    .venv/bin/python sample/compare_checkouts.py /tmp/base . --scales 0.05 0.3 1   # also the Kendari sample
 """
 
 from __future__ import annotations
@@ -49,10 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("before", type=Path, help="checkout before the change")
     parser.add_argument("after", type=Path, help="checkout after the change")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--scales", type=float, nargs="+", default=SCALES, help=f"default {SCALES}")
     args = parser.parse_args(argv)
     compared, differing = 0, []
     with tempfile.TemporaryDirectory(prefix="jamsostek-compare-") as tmp:
-        for scale, formats, opd in itertools.product(SCALES, FORMATS, OPD_ROSTER):
+        for scale, formats, opd in itertools.product(args.scales, FORMATS, OPD_ROSTER):
             case = f"scale={scale} formats={formats} opd_roster={opd}"
             sides = [digests(checkout.resolve(), Path(tmp) / side / case.replace(" ", "_"), scale, formats, opd,
                              args.seed) for side, checkout in (("before", args.before), ("after", args.after))]

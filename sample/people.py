@@ -71,7 +71,10 @@ class People:
 
 
 def draw_people(rng: np.random.Generator, ref: Reference, inside: int, outside: int, uncovered: int, d: date,
-                scale: float) -> tuple[People, list[str]]:
+                scale: float, serials: NikSerials | None = None,
+                collision_pairs: int | None = None) -> tuple[People, list[str]]:
+    """The people: `serials` (a block of a chunked run) carries the NIK serials already issued in earlier blocks;
+    `collision_pairs` (default: 6 per unit of scale) is this block's share of the NIKs issued twice."""
     n = inside + outside + uncovered
     group = np.repeat(np.array([0, 1, 2], np.int8), [inside, outside, uncovered])
     combo = np.where(group < 2, ACTIVE_COMBOS[rng.choice(len(ACTIVE_COMBOS), n, p=ACTIVE_COMBO_P)], 0)
@@ -109,11 +112,13 @@ def draw_people(rng: np.random.Generator, ref: Reference, inside: int, outside: 
          np.where(u < 0.80, home_district, random_kendari)],
         np.where(u < 0.75, home_district, random_other))
 
-    nik = make_niks(ref.district_int[nik_district], birth, male)
+    nik = (make_niks(ref.district_int[nik_district], birth, male) if serials is None
+           else serials.issue(ref.district_int[nik_district], nik_district, birth, male))
 
     # a handful of NIKs issued twice: B's records carry A's NIK (both live and registered in Kendari)
     pool = np.flatnonzero((group == 0) & (ref.district_regency[nik_district] == AREA_CODE))
-    pairs = min(max(1, round_half_up(6 * scale)), len(pool) // 2)
+    pairs = max(1, round_half_up(6 * scale)) if collision_pairs is None else collision_pairs
+    pairs = min(pairs, len(pool) // 2)
     chosen = rng.choice(pool, 2 * pairs, replace=False)
     a, b = chosen[:pairs], chosen[pairs:]
     collision = np.zeros(n, bool)
@@ -142,6 +147,35 @@ def make_niks(district6: np.ndarray, birth: np.ndarray, male: np.ndarray) -> np.
     serial = np.empty(len(prefix), np.int64)
     serial[order] = np.arange(len(prefix)) - group_start + 1
     return prefix * 10_000 + serial
+
+
+class NikSerials:
+    """The NIK serials issued so far per prefix (district, birth date, sex), carried from block to block of a chunked
+    run so that every block's people get NIKs nobody in an earlier block holds. A dense counter over the prefixes
+    the people can have (districts x birth dates of ages 18-65 x sex: about 7.5 million int32, 30 MB): it grows
+    with the reference, never with the population."""
+
+    def __init__(self, n_districts: int, d: date):
+        self.first = days(shift_years(d, -65)) + 1  # the earliest birth date draw_people draws
+        self.span = days(shift_years(d, -18)) - 60 - self.first + 1
+        self.issued = np.zeros(n_districts * self.span * 2, np.int32)
+
+    def issue(self, district6: np.ndarray, district: np.ndarray, birth: np.ndarray, male: np.ndarray) -> np.ndarray:
+        """NIKs as make_niks writes them, the serials counting on from what earlier blocks issued."""
+        key = (district.astype(np.int64) * self.span + (birth - self.first)) * 2 + male
+        order = np.argsort(key, kind="stable")
+        sorted_key = key[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(sorted_key)) + 1]
+        group_start = np.repeat(starts, np.diff(np.r_[starts, len(key)]))
+        serial = np.empty(len(key), np.int64)
+        serial[order] = np.arange(len(key)) - group_start + 1
+        serial += self.issued[key]
+        self.issued[sorted_key[starts]] += np.diff(np.r_[starts, len(key)]).astype(np.int32)
+        if len(serial) and serial.max() > 9999:
+            raise ValueError("more than 9,999 people share a NIK prefix (district, birth date, sex)")
+        year, month, day = ymd(birth)
+        prefix = district6 * 1_000_000 + (day + np.where(male, 0, 40)) * 10_000 + month * 100 + year % 100
+        return prefix * 10_000 + serial
 
 
 def draw_names(rng: np.random.Generator, ethnic: np.ndarray, male: np.ndarray, birth: np.ndarray,

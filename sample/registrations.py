@@ -268,6 +268,13 @@ def draw_registrations(rng: np.random.Generator, ref: Reference, people: People,
     numbers (npp, nomor_proyek) that the unusable rows will carry and nobody holds."""
     emp = draw_employers(rng, ref, scale, d, spare=unusable["pu_workers"])
     proj = draw_projects(rng, scale, d, spare=unusable["jakon_workers"])
+    return draw_rows(rng, ref, people, emp, proj, usable_rows, d)
+
+
+def draw_rows(rng: np.random.Generator, ref: Reference, people: People, emp: Employers, proj: Projects,
+              usable_rows: dict[str, int], d: date) -> Registrations:
+    """The usable registrations of each worker source of these people with these employers and projects (a block
+    of a chunked run draws its people's rows against the employers and projects of the whole area)."""
     rows = {s: allocate(rng, people, s, usable_rows[s]) for s in WORKER_SOURCES}
     pu = draw_pu_dates(rng, people, emp, rows["pu_workers"], d)
     bpu = draw_bpu_dates(rng, people, rows["bpu_participants"], d)
@@ -305,12 +312,16 @@ def registration_frame(rng: np.random.Generator, source: str, reg: Registrations
     return frame, nik_issue, dob_off
 
 
-def assign_kpj(rng: np.random.Generator, frames: dict[str, pl.DataFrame],
-               unusable: dict[str, int]) -> tuple[dict[str, pl.DataFrame], dict[str, np.ndarray]]:
-    """kpj for the PU and BPU rows, unique across both, and the spare ones the unusable copies will carry."""
+KPJ_RANGE = (10_000_000_000, 99_999_999_999)
+
+
+def assign_kpj(rng: np.random.Generator, frames: dict[str, pl.DataFrame], unusable: dict[str, int],
+               kpj_range: tuple[int, int] = KPJ_RANGE) -> tuple[dict[str, pl.DataFrame], dict[str, np.ndarray]]:
+    """kpj for the PU and BPU rows, unique across both, and the spare ones the unusable copies will carry; all in
+    kpj_range (a block of a chunked run has its own part of the range, so kpj stay unique across blocks)."""
     n_pu, n_bpu = len(frames["pu_workers"]), len(frames["bpu_participants"])
     kpj = unique_numbers(rng, n_pu + n_bpu + unusable["pu_workers"] + unusable["bpu_participants"],
-                         10_000_000_000, 99_999_999_999).astype(str)
+                         *kpj_range).astype(str)
     spare_pu, spare_bpu = np.split(kpj[n_pu + n_bpu:], [unusable["pu_workers"]])
     frames = {**frames,
               "pu_workers": frames["pu_workers"].with_columns(pl.Series("kpj", kpj[:n_pu])),
@@ -355,7 +366,13 @@ def bpu_frame(rng, r: Rows, bpu: dict, common: dict, domicile: pl.Series, date_f
     })
 
 
-def employers_frame(rng, ref: Reference, emp: Employers, pu: dict) -> pl.DataFrame:
+def active_rows_per_employer(emp: Employers, pu: dict) -> np.ndarray:
+    """Active PU rows of each employer (a chunked run sums them over its blocks)."""
+    return np.bincount(pu["employer"][pu["aktif"]], minlength=len(emp.npp))
+
+
+def employers_frame(rng, ref: Reference, emp: Employers, active_rows: np.ndarray) -> pl.DataFrame:
+    """The employers' file; `active_rows` (active_rows_per_employer) sizes the workforce each one declares."""
     n = len(emp.npp)
     kinds = np.array(["swasta", "bumn", "bumd", "instansi_pemerintah"])[emp.kind]
     sizes = np.array(["mikro", "kecil", "menengah", "besar"])[emp.size]
@@ -388,7 +405,6 @@ def employers_frame(rng, ref: Reference, emp: Employers, pu: dict) -> pl.DataFra
     punctuated = pl.Series(npwp_digits).str.replace(r"^(\d{2})(\d{3})(\d{3})(\d)(\d{3})(\d{3})$", "$1.$2.$3.$4-$5.$6")
     npwp = np.where(style == 0, punctuated.to_numpy(), np.where(style == 1, npwp_digits,
                     np.where(style == 2, np.char.add("0", npwp_digits), "")))
-    active_rows = np.bincount(pu["employer"][pu["aktif"]], minlength=n)
     declared = np.round(active_rows * rng.uniform(1.0, 1.6, n)).astype(np.int64) + rng.integers(0, 4, n)
     declared = np.where(emp.active, declared, np.where(rng.random(n) < 0.5, 0, declared))
     date_fmt, _, plain = row_styles(rng, n)

@@ -17,27 +17,29 @@ RECORD_COLUMNS = ("source", "source_row", "person_id", "usable", "active", "nik_
 
 
 def record_truth(source: str, rows: Rows, nik_issue: np.ndarray, birth_date_issue: np.ndarray,
-                 collision: np.ndarray) -> pl.DataFrame:
-    """The truth of each usable row of one source, in the order the rows were drawn (numbered on delivery)."""
+                 collision: np.ndarray, first_person: int = 0) -> pl.DataFrame:
+    """The truth of each usable row of one source, in the order the rows were drawn (numbered on delivery);
+    person_id counts from first_person + 1 (the people of earlier blocks of a chunked run come first)."""
     issue_name = np.array(NIK_ISSUE_NAMES)[nik_issue]
     issue_name = np.where((nik_issue == 0) & collision[rows.person], "collision", issue_name)
-    return pl.DataFrame({"person_id": rows.person.astype(np.int64) + 1, "active": rows.active,
+    return pl.DataFrame({"person_id": rows.person.astype(np.int64) + 1 + first_person, "active": rows.active,
                          "nik_issue": issue_name, "birth_date_issue": birth_date_issue}).with_columns(
         pl.lit(source).alias("source"), pl.lit(True).alias("usable"), pl.lit(None, pl.String).alias("defect"))
 
 
-def number_rows(truth: pl.DataFrame) -> pl.DataFrame:
-    """source_row: the row's line in the delivered file (1 = the first row after the header)."""
-    return truth.with_row_index("source_row", offset=1).with_columns(pl.col("source_row").cast(pl.Int64))
+def number_rows(truth: pl.DataFrame, rows_before: int = 0) -> pl.DataFrame:
+    """source_row: the row's line in the delivered file (1 = the first row after the header); rows_before: the
+    rows earlier blocks of a chunked run wrote to the file."""
+    return truth.with_row_index("source_row", offset=1 + rows_before).with_columns(pl.col("source_row").cast(pl.Int64))
 
 
 def records_frame(parts: list[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(parts).select(*RECORD_COLUMNS)
 
 
-def attribute_regions(ref: Reference, people: People, rows: dict[str, Rows]) -> pl.DataFrame:
+def attribute_regions(ref: Reference, people: People, rows: dict[str, Rows], first_person: int = 0) -> pl.DataFrame:
     """Each person's region by the contract: domicile of the most recent active registration that has one,
-    else the district in the NIK; computed from the clean values."""
+    else the district in the NIK; computed from the clean values. person_id counts from first_person + 1."""
     n = len(people.group)
     person = np.concatenate([rows[s].person for s in WORKER_SOURCES])
     active = np.concatenate([rows[s].active for s in WORKER_SOURCES])
@@ -61,7 +63,7 @@ def attribute_regions(ref: Reference, people: People, rows: dict[str, Rows]) -> 
     segments = names[seg_mask]
     year, _, _ = ymd(people.birth)
     return pl.DataFrame({
-        "person_id": np.arange(1, n + 1),
+        "person_id": np.arange(first_person + 1, first_person + n + 1),
         "nik": people.nik.astype(str),
         "nik_collision": people.collision,
         "sex": np.where(people.male, "L", "P"),
@@ -80,8 +82,9 @@ def attribute_regions(ref: Reference, people: People, rows: dict[str, Rows]) -> 
     })
 
 
-def truth_summary(d, ref, people, persons, records, target, employers, projects, cutoff, registry, eligible_per_village,
-                  seed, scale, formats) -> dict:
+def truth_counts(people: People, persons: pl.DataFrame, records: pl.DataFrame) -> dict:
+    """The figures of the summary that add up over disjoint sets of people (the blocks of a chunked run): counts,
+    and counts per key."""
     covered = persons.filter(pl.col("covered"))
     inside = covered.filter(pl.col("in_area"))
     ok = records.filter(pl.col("usable"))
@@ -91,15 +94,48 @@ def truth_summary(d, ref, people, persons, records, target, employers, projects,
     def per_segment(frame: pl.DataFrame) -> dict:
         return {SEGMENT[s]: frame.filter(pl.col("source") == s)["person_id"].n_unique() for s in WORKER_SOURCES}
 
-    seg_counts = covered.group_by("segments").len().sort("segments")
-    exclusive = {seg: int(covered.filter(pl.col("segments") == seg).height) for seg in ("PU", "BPU", "JAKON")}
-    by_district = inside.group_by("district_code").len().sort("district_code")
-    by_village = inside.filter(pl.col("region_level") == "village").group_by("region_code").len().sort("region_code")
+    return {
+        "covered_workers": inside.height,
+        "covered": covered.height,
+        "registrations": {s: int((records["source"] == s).sum()) for s in WORKER_SOURCES},
+        "usable_rows": {s: int((ok["source"] == s).sum()) for s in WORKER_SOURCES},
+        "unusable_rows": {s: int(((records["source"] == s) & ~records["usable"]).sum()) for s in WORKER_SOURCES},
+        "unusable_reasons": dict(records.filter(~pl.col("usable")).group_by("defect").len().iter_rows()),
+        "active_registrations": {SEGMENT[s]: int((active["source"] == s).sum()) for s in WORKER_SOURCES},
+        "active_workers": per_segment(active_people),
+        "active_workers_in_area": per_segment(active_people.filter(pl.col("in_area"))),
+        "exclusive_workers": {seg: int(covered.filter(pl.col("segments") == seg).height)
+                              for seg in ("PU", "BPU", "JAKON")},
+        "segment_overlap": dict(covered.group_by("segments").len().iter_rows()),
+        "workers_active_in_several_segments": covered.filter(pl.col("segments").str.contains("+", literal=True)).height,
+        "persons": int(records["person_id"].n_unique()),
+        "people": persons.height,
+        "covered_by_district": dict(inside.group_by("district_code").len().iter_rows()),
+        "covered_attributed_to_district_only": int(inside.filter(pl.col("region_level") == "district").height),
+        "covered_by_village": dict(inside.filter(pl.col("region_level") == "village").group_by("region_code").len()
+                                   .iter_rows()),
+        "nik_issues": dict(records.group_by("nik_issue").len().iter_rows()),
+        "nik_collision_pairs": int(people.collision.sum()),
+        "birth_date_issues": int(records["birth_date_issue"].sum()),
+    }
+
+
+def add_counts(a: dict, b: dict) -> dict:
+    """Two truth_counts summed, key by key (keys of `a` first)."""
+    return {k: (add_counts(a.get(k, {}), b.get(k, {})) if isinstance(a.get(k, b.get(k)), dict)
+                else a.get(k, 0) + b.get(k, 0)) for k in dict.fromkeys([*a, *b])}
+
+
+def truth_summary(d, ref, counts, target, employers, projects, cutoff, registry, eligible_per_village, seed, scale,
+                  formats) -> dict:
+    """The headline figures from truth_counts (of the whole population, or summed over the blocks)."""
+    c = counts
+    by_village = dict(sorted(c["covered_by_village"].items()))
     kendari_codes = ref.village_codes.gather(ref.kendari_villages).to_list()
     eligible_villages = dict(zip(kendari_codes, eligible_per_village.tolist()))
-    village_pct = [n / eligible_villages[c] * 100 for c, n in by_village.iter_rows() if eligible_villages.get(c)]
+    village_pct = [n / eligible_villages[v] * 100 for v, n in by_village.items() if eligible_villages.get(v)]
     eligible = int(target["eligible_workforce"])
-    inside_n = inside.height
+    inside_n = c["covered_workers"]
     return {
         "snapshot_date": d.isoformat(),
         "area_code": AREA_CODE,
@@ -109,28 +145,27 @@ def truth_summary(d, ref, people, persons, records, target, employers, projects,
         "covered_workers": inside_n,
         "uncovered_workers": eligible - inside_n,
         "coverage_pct": inside_n / eligible * 100,
-        "covered_outside_area": covered.height - inside_n,
-        "registrations": {s: int((records["source"] == s).sum()) for s in WORKER_SOURCES},
-        "usable_rows": {s: int((ok["source"] == s).sum()) for s in WORKER_SOURCES},
-        "unusable_rows": {**{s: int(((records["source"] == s) & ~records["usable"]).sum()) for s in WORKER_SOURCES},
-                          "employers": 0, "jakon_projects": 0},
-        "unusable_reasons": dict(sorted(records.filter(~pl.col("usable")).group_by("defect").len().iter_rows())),
-        "active_registrations": {SEGMENT[s]: int((active["source"] == s).sum()) for s in WORKER_SOURCES},
-        "active_workers": per_segment(active_people),
-        "active_workers_in_area": per_segment(active_people.filter(pl.col("in_area"))),
-        "exclusive_workers": exclusive,
-        "segment_overlap": {k: v for k, v in seg_counts.iter_rows()},
-        "workers_active_in_several_segments": covered.filter(pl.col("segments").str.contains("+", literal=True)).height,
-        "persons": int(records["person_id"].n_unique()),
-        "persons_without_active_registration": int(persons.height - covered.height),
-        "covered_by_district": {k: v for k, v in by_district.iter_rows()},
-        "covered_attributed_to_district_only": int(inside.filter(pl.col("region_level") == "district").height),
-        "covered_by_village": {k: v for k, v in by_village.iter_rows()},
+        "covered_outside_area": c["covered"] - inside_n,
+        "registrations": c["registrations"],
+        "usable_rows": c["usable_rows"],
+        "unusable_rows": {**c["unusable_rows"], "employers": 0, "jakon_projects": 0},
+        "unusable_reasons": dict(sorted(c["unusable_reasons"].items())),
+        "active_registrations": c["active_registrations"],
+        "active_workers": c["active_workers"],
+        "active_workers_in_area": c["active_workers_in_area"],
+        "exclusive_workers": c["exclusive_workers"],
+        "segment_overlap": dict(sorted(c["segment_overlap"].items())),
+        "workers_active_in_several_segments": c["workers_active_in_several_segments"],
+        "persons": c["persons"],
+        "persons_without_active_registration": c["people"] - c["covered"],
+        "covered_by_district": dict(sorted(c["covered_by_district"].items())),
+        "covered_attributed_to_district_only": c["covered_attributed_to_district_only"],
+        "covered_by_village": by_village,
         "eligible_by_village": eligible_villages,
         "village_coverage_pct_range": [min(village_pct), max(village_pct)] if village_pct else None,
-        "nik_issues": dict(sorted(records.group_by("nik_issue").len().iter_rows())),
-        "nik_collision_pairs": int(people.collision.sum()),
-        "birth_date_issues": int(records["birth_date_issue"].sum()),
+        "nik_issues": dict(sorted(c["nik_issues"].items())),
+        "nik_collision_pairs": c["nik_collision_pairs"],
+        "birth_date_issues": c["birth_date_issues"],
         "employers": employers.height,
         "employers_by_type": dict(sorted(employers.group_by("jenis_pemberi_kerja").len().iter_rows())),
         "jakon_projects": projects.height,

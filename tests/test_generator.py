@@ -420,3 +420,59 @@ def test_summary_is_complete_json(small):
         assert key in on_disk
     assert sum(on_disk["covered_by_district"].values()) == on_disk["covered_workers"]
     assert set(on_disk["covered_by_district"]) <= {f"74.71.{i:02d}" for i in range(1, 12)}
+
+
+# --- chunked runs (above CHUNK_PEOPLE people; forced here with a small chunk) -------------------------------
+
+def test_chunked_run_is_consistent_and_keeps_the_calibration(tmp_path):
+    scale = 0.3
+    summary = generate(tmp_path / "landing", tmp_path / "truth", scale=scale, seed=7, chunk_people=5_000)
+    landing, truth = tmp_path / "landing", tmp_path / "truth"
+    assert summary["chunked"] == {"blocks": 4, "chunk_people": 5_000}
+    # calibration totals are the area's, however the people are cut into blocks
+    assert summary["eligible_workforce"] == round(140_940 * scale)
+    assert summary["covered_workers"] == round(49_397 * scale)
+    expected = {s: round(CALIBRATION[s] * scale) for s in ("pu_workers", "bpu_participants", "jakon_workers")}
+    assert summary["registrations"] == expected
+
+    rows = worker_rows(landing, truth)
+    assert dict(rows.group_by("source").len().iter_rows()) == expected, "rows in the files = the summary"
+    assert rows["person_id"].null_count() == 0, "every row written has its truth row (source_row across blocks)"
+    assert (rows["usable"] == rows["usable_truth"]).all()
+    usable = rows.filter("usable")
+    assert (usable["active"] == usable["active_truth"]).all()
+    people = covered_people(rows)
+    assert people.filter(pl.col("region").str.starts_with("7471")).height == summary["covered_workers"]
+    segment = {"pu_workers": "PU", "bpu_participants": "BPU", "jakon_workers": "JAKON"}
+    per_segment = {segment[s]: n for s, n in usable.filter("active").group_by("source")
+                   .agg(pl.col("person_id").n_unique()).iter_rows()}
+    assert per_segment == summary["active_workers"]
+    registry = pl.read_csv(landing / "civil_registry" / "workforce_2024-12-31.csv", infer_schema=False)
+    categories = pl.read_csv(REFERENCE / "occupation_categories.csv", infer_schema=False)
+    eligible = registry.join(categories, left_on="pekerjaan", right_on="name").filter(pl.col("category") == "eligible")
+    assert eligible["jumlah"].cast(pl.Int64).sum() == summary["eligible_workforce"]
+
+    folder = landing / D.isoformat()
+    kpj = pl.concat([read(folder, "pu_workers")["kpj"], read(folder, "bpu_participants")["kpj"]]).drop_nulls()
+    assert kpj.is_unique().all(), "kpj unique across the blocks"
+    persons = pl.read_parquet(truth / D.isoformat() / "persons.parquet")
+    records = pl.read_parquet(truth / D.isoformat() / "records.parquet")
+    assert persons["person_id"].to_list() == list(range(1, persons.height + 1))
+    assert persons.filter(~pl.col("nik_collision"))["nik"].is_unique().all(), "a NIK per person across the blocks"
+    assert persons["nik_collision"].sum() == summary["nik_collision_pairs"] > 0
+    # the summary adds up over the blocks: recomputed from the truth files
+    inside = persons.filter(pl.col("covered") & pl.col("in_area"))
+    assert inside.height == summary["covered_workers"]
+    assert dict(sorted(inside.group_by("district_code").len().iter_rows())) == summary["covered_by_district"]
+    assert dict(sorted(records.group_by("nik_issue").len().iter_rows())) == summary["nik_issues"]
+    assert records["person_id"].n_unique() == summary["persons"]
+    assert persons.height - persons["covered"].sum() == summary["persons_without_active_registration"]
+    for s in expected:
+        numbered = records.filter(pl.col("source") == s)["source_row"].sort()
+        assert numbered.to_list() == list(range(1, expected[s] + 1))
+
+    again = generate(tmp_path / "again" / "landing", tmp_path / "again" / "truth", scale=scale, seed=7,
+                     chunk_people=5_000)
+    assert again == summary
+    assert (folder / "pu_workers.csv").read_bytes() == (tmp_path / "again" / "landing" / D.isoformat()
+                                                        / "pu_workers.csv").read_bytes(), "a seed per block"
