@@ -6,7 +6,8 @@
 
 kendari: one generated Kendari sample (scale 1.0, 140,940 registrations) run end to end twice, each
 run in its own process: identity by NIK only (`exact`), then NIK + Splink (`probabilistic`). Prints
-both wall times (imports excluded) and their ratio.
+both wall times (imports excluded) and their ratio; then, in a third process, `assets.linkage.resolve`
+alone on the probabilistic run's staged registrations, timed step by step: the linkage's share of the run.
 
 million: a generated sample of about a million registrations (scale 7.1) is staged once (not timed);
 then, in a fresh process, `assets.linkage.resolve` runs on it with the shipped model and is timed step
@@ -54,7 +55,7 @@ def one_run(workdir: Path, method: str) -> dict:
     return {"method": method, "run_s": round(seconds, 1), "persons": persons, "covered": covered, "peak_mb": _peak_mb()}
 
 
-def one_link(workdir: Path) -> dict:
+def one_link(workdir: Path, warehouse_dir: str = "warehouse") -> dict:
     """linkage.resolve alone on staged registrations, timed; then its blocking recall and pairwise scores."""
     import duckdb
     import polars as pl
@@ -63,7 +64,7 @@ def one_link(workdir: Path) -> dict:
     from sample.evaluate import MODEL_PATH, pairwise
     from warehouse.db import load_macros
 
-    with duckdb.connect(str(workdir / "warehouse" / "pipeline.duckdb")) as con:
+    with duckdb.connect(str(workdir / warehouse_dir / "pipeline.duckdb")) as con:
         load_macros(con)
         con.execute("CREATE TEMP TABLE identity_input AS SELECT * FROM staging.registrations")
         started = time.perf_counter()
@@ -107,6 +108,9 @@ def kendari(tmp: Path) -> None:
         print(f"  {r['method']:<14} {r['run_s']:>6} s   persons {r['persons']:>7,}   covered {r['covered']:>7,}   "
               f"peak {r['peak_mb']:>5} MB")
     print(f"  probabilistic / exact: x{rows[1]['run_s'] / rows[0]['run_s']:.2f} (must stay at or under x2)")
+    r = _child("--one-link", "--workdir", str(tmp), "--warehouse", "warehouse_probabilistic")
+    print(f"  linkage alone on its staged registrations: {r['linkage_s']} s = {r['linkage_s'] / rows[1]['run_s']:.0%} "
+          "of the probabilistic run: " + ", ".join(f"{k} {v}" for k, v in r["steps_s"].items()))
 
 
 def million(tmp: Path, scale: float) -> None:
@@ -143,12 +147,13 @@ def main() -> None:
     parser.add_argument("--one-run", help=argparse.SUPPRESS)  # internal: one full run in this process
     parser.add_argument("--one-link", action="store_true", help=argparse.SUPPRESS)  # internal: linkage alone
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--warehouse", default="warehouse", help=argparse.SUPPRESS)  # internal: for --one-link
     args = parser.parse_args()
     if args.one_run:
         print(json.dumps(one_run(args.workdir, args.one_run)))
         return
     if args.one_link:
-        print(json.dumps(one_link(args.workdir)))
+        print(json.dumps(one_link(args.workdir, args.warehouse)))
         return
     if args.part in ("kendari", "both"):
         with tempfile.TemporaryDirectory(prefix="bench-linkage-") as tmp:
