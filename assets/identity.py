@@ -42,6 +42,7 @@ def identity_record_links(context: dg.AssetExecutionContext, warehouse: Warehous
     fixed, model_file = warehouse.linkage_model.startswith("fixed:"), warehouse.linkage_model.removeprefix("fixed:")
     options = linkage.Options(
         method=warehouse.identity_method,
+        engine=warehouse.linkage_engine,  # "duckdb" or "spark": where Splink runs (docs/scaling.md)
         model_path=None if model_file == "train" else warehouse.reference / model_file,
         estimate=not fixed,
         decisions_path=warehouse.reference / REVIEW_DECISIONS,

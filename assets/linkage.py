@@ -275,14 +275,20 @@ def settings(prior: float = 1e-5) -> dict:
     }
 
 
+ENGINES = ("duckdb", "spark")  # where Splink runs (docs/scaling.md); the model, blocking and clustering are the same
 SPLINK_COLUMNS = ("unique_id", "nik", "nik_rest", "nik_serial", "nik_trusted", "nik_confirmed", "dob", "dob_text",
                   "birth_year", "birth_md", "sex", "village", "district", "name_key", "name_prefix", "name_sorted",
                   "name_joined", "name_tokens", "name_first", "name_last", "name_words")
 
 
-def _splink(frame: pl.DataFrame, model: dict):
+def _splink(frame: pl.DataFrame, model: dict, engine: str = "duckdb"):
     """A Splink linker on its own in-memory DuckDB, fed by Arrow: no lock on or config clash with the
-    pipeline database."""
+    pipeline database. engine="spark": the same model and blocking SQL on a Spark session (assets/spark_engine.py)."""
+    if engine == "spark":
+        from assets import spark_engine
+        return spark_engine.splink(frame.select(SPLINK_COLUMNS), model)
+    if engine != "duckdb":
+        raise ValueError(f"unknown linkage engine {engine!r}; use one of {', '.join(ENGINES)}")
     import splink
     from splink import DuckDBAPI, Linker
 
@@ -306,7 +312,7 @@ def _check_structure(model: dict) -> None:
 
 
 def train(frame: pl.DataFrame, *, start: dict | None = None, seed: int = 42, u_pairs: float = 2e6,
-          em_pairs: float = 3e6) -> dict:
+          em_pairs: float = 3e6, engine: str = "duckdb") -> dict:
     """Estimate the model's parameters without labels: u by random sampling, m by EM on two blockings.
 
     `start`: the parameters EM starts from (the shipped model, as a prior), else the structure's defaults.
@@ -318,7 +324,7 @@ def train(frame: pl.DataFrame, *, start: dict | None = None, seed: int = 42, u_p
     """
     start = copy.deepcopy(start) if start is not None else settings()
     start.pop("linker_uid", None)
-    linker, _, con, _ = _splink(frame, start)
+    linker, _, con, _ = _splink(frame, start, engine)
     try:
         linker.training.estimate_probability_two_random_records_match(
             ["l.nik = r.nik AND l.nik_trusted AND r.nik_trusted"], recall=NIK_PAIR_RECALL)
@@ -355,14 +361,14 @@ MIN_RECORDS_TO_ESTIMATE = 2_000
 ESTIMATION_SEED = 42
 
 
-def estimate(frame: pl.DataFrame, prior: dict) -> tuple[dict, str]:
+def estimate(frame: pl.DataFrame, prior: dict, engine: str = "duckdb") -> tuple[dict, str]:
     """This run's parameters, estimated on its own records without labels, starting from `prior` (the
     shipped model); the shipped model itself when the run is too small or EM finds nothing to learn from."""
     if frame.height < MIN_RECORDS_TO_ESTIMATE:
         return copy.deepcopy(prior), (f"shipped parameters: {frame.height:,} registrations, fewer than "
                                       f"{MIN_RECORDS_TO_ESTIMATE:,} to estimate on")
     try:
-        model = train(frame, start=prior, seed=ESTIMATION_SEED)
+        model = train(frame, start=prior, seed=ESTIMATION_SEED, engine=engine)
     except Exception as error:  # Splink refuses EM when a blocking yields no pairs: nothing to learn from
         if "splink" not in type(error).__module__ and "EM" not in str(error):
             raise
@@ -424,6 +430,7 @@ class Options:
     estimate: bool = True  # re-estimate u and m on this run's records, the model file as the prior
     charts_dir: Path | None = None  # where to write the model's charts (offline HTML); None: none written
     keep_candidates: bool = False  # keep temp table link_candidates(rule, id_l, id_r): to measure blocking
+    engine: str = "duckdb"  # where Splink runs: "duckdb" (in memory) or "spark" (assets/spark_engine.py)
 
 
 def resolve(con: duckdb.DuckDBPyConnection, records: str, *, method: str = "probabilistic",
@@ -500,10 +507,10 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
         stats["model"] = f"{options.model_path} ({meta.get('trained_on', '?')}, {meta.get('trained', '?')})"
         stats["estimation"] = "shipped parameters, as they are"
         if options.estimate:
-            model, stats["estimation"] = estimate(frame, model)
+            model, stats["estimation"] = estimate(frame, model, options.engine)
             lap("estimation")
     else:
-        model, meta = train(frame), {}
+        model, meta = train(frame, engine=options.engine), {}
         stats["model"], stats["estimation"] = "trained on this run", "estimated on this run from the structure's defaults"
         lap("training")
     accept = options.accept if options.accept is not None else meta.get("accept", ACCEPT)
@@ -516,7 +523,7 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
     edges = pl.DataFrame(schema={"unique_id_l": pl.Int64, "unique_id_r": pl.Int64, "match_probability": pl.Float64})
     stats["pairs_scored"], stats["pairs_by_blocking_rule"] = 0, {name: 0 for name in BLOCKING_RULES}
     if frame.height > 1:
-        linker, db_api, splink_con, stats["splink_version"] = _splink(frame, model)
+        linker, db_api, splink_con, stats["splink_version"] = _splink(frame, model, options.engine)
         try:
             splink_con.execute(f"CREATE TABLE blocked AS {blocked_pairs_sql('records')}")
             by_rule = dict(splink_con.execute("SELECT rule, count(*) FROM blocked GROUP BY rule").fetchall())

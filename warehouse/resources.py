@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib.util
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ DEMO_PSEUDONYM_KEY = "demo-key-not-secret"
 MIN_KEY_BYTES = 32  # HMAC-SHA256 keys shorter than its output are guessable; 32 random bytes are not
 REGIONS_FILE = "regions_sultra.csv"
 IDENTITY_METHODS = ("probabilistic", "exact")
+LINKAGE_ENGINES = ("duckdb", "spark")
 
 
 class BadSetting(ValueError):
@@ -51,6 +53,9 @@ class Warehouse(dg.ConfigurableResource):
     # "exact" (NIK only, kept for comparison). The model file lives in reference_dir; "train" fits one per run.
     identity_method: str = "probabilistic"
     linkage_model: str = "linkage_model.json"
+    # Where Splink scores pairs: "duckdb" (in memory, default) or "spark" (the `spark` extra and Java; the
+    # session from JAMSOSTEK_SPARK_MASTER, assets/spark_engine.py, docs/scaling.md). Same model, same links.
+    linkage_engine: str = "duckdb"
     # Open tier (analytics.duckdb): a cell counting fewer people than this is suppressed (docs/operations.md).
     disclosure_threshold: int = 5
     # A run that finds another process writing this warehouse waits this long for it, then fails naming it.
@@ -68,6 +73,11 @@ class Warehouse(dg.ConfigurableResource):
                              "(dotted Kepmendagri code, e.g. 74.71 for Kota Kendari).")
         if self.identity_method not in IDENTITY_METHODS:
             raise BadSetting(f"JAMSOSTEK_IDENTITY_METHOD={self.identity_method!r}: use one of {', '.join(IDENTITY_METHODS)}.")
+        if self.linkage_engine not in LINKAGE_ENGINES:
+            raise BadSetting(f"JAMSOSTEK_LINKAGE_ENGINE={self.linkage_engine!r}: use one of {', '.join(LINKAGE_ENGINES)}.")
+        if self.linkage_engine == "spark" and importlib.util.find_spec("pyspark") is None:
+            raise BadSetting("JAMSOSTEK_LINKAGE_ENGINE=spark needs the `spark` extra (`uv sync --extra spark`; "
+                             "./dev: JAMSOSTEK_EXTRAS=spark) and a Java runtime (docs/scaling.md).")
         if self.disclosure_threshold < 1:
             raise BadSetting(f"JAMSOSTEK_DISCLOSURE_THRESHOLD={self.disclosure_threshold}: use a whole number, 1 or more.")
 
@@ -135,6 +145,7 @@ def warehouse_from_env() -> Warehouse:
         area_code=os.environ.get("JAMSOSTEK_AREA_CODE", "74.71"),
         pseudonym_key=dg.EnvVar("JAMSOSTEK_PSEUDONYM_KEY"),
         identity_method=os.environ.get("JAMSOSTEK_IDENTITY_METHOD", "probabilistic"),
+        linkage_engine=os.environ.get("JAMSOSTEK_LINKAGE_ENGINE", "duckdb"),
         disclosure_threshold=_whole_number("JAMSOSTEK_DISCLOSURE_THRESHOLD", 5),
     )
 
