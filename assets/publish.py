@@ -172,11 +172,13 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, snapshot_date: date) -> dic
 
 
 def _add_new_columns(con: duckdb.DuckDBPyConnection, table: str, select: str, params: dict) -> None:
-    """A column a mart gained since the table was created is added (older snapshots read NULL there)."""
+    """A published table is a frozen copy of what it publishes (a declared mart): created in its shape on first use,
+    and a column the mart gained since is added (older snapshots read NULL there)."""
     schema, name = table.split(".")
     have = {c for (c,) in con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
                                       "AND table_name = ?", [schema, name]).fetchall()}
     if not have:
+        con.execute(f"CREATE TABLE {table} AS SELECT * FROM ({select}) LIMIT 0", params)
         return
     for column, column_type, *_ in con.execute(f"DESCRIBE SELECT * FROM ({select})", params).fetchall():
         if column not in have:
@@ -445,8 +447,9 @@ def analytics_published(context: dg.AssetExecutionContext, warehouse: Warehouse)
     })
 
 
+# In the pool like every writer: it writes its HTML into the warehouse folder, after the publish of its run
 @dg.asset(key=["publish", "report"], group_name="publish", partitions_def=snapshot_partitions,
-          deps=[analytics_published], kinds={"html"})
+          deps=[analytics_published], kinds={"html"}, pool="pipeline_db")
 def report_published(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Laporan Cakupan: the snapshot's one-file HTML report for the Wali Kota and the BPJS branch (Bahasa
     Indonesia), beside analytics.duckdb: headline, trend against the targets, kelurahan map, where to act, data
@@ -467,7 +470,7 @@ DISCLOSURE_CONTROL = "disclosure_control"
 
 
 @dg.asset_check(asset=analytics_published, name=DISCLOSURE_CONTROL, blocking=True,
-                partitions_def=snapshot_partitions,
+                partitions_def=snapshot_partitions, pool="pipeline_db",
                 description="ERROR, blocking. The open tier (analytics.duckdb) holds no person-level table or column, "
                             "and every cell counting people is at or above the disclosure threshold or suppressed. "
                             "A failure means the publish step let a small cell through: report it.")

@@ -116,7 +116,8 @@ def kendari(tmp: Path) -> None:
 def million(tmp: Path, scale: float) -> None:
     import dagster as dg
 
-    from pipelines.definitions import all_assets
+    from pipelines.definitions import defs
+    from warehouse.partitions import ensure_snapshots
     from sample.generator import generate
     from warehouse.resources import Warehouse
 
@@ -124,8 +125,8 @@ def million(tmp: Path, scale: float) -> None:
     summary = generate(tmp / "landing", tmp / "truth", SNAPSHOT, seed=11, scale=scale)
     warehouse = Warehouse(landing_dir=str(tmp / "landing"), warehouse_dir=str(tmp / "warehouse"), pseudonym_key="bench")
     staging = dg.AssetSelection.assets(dg.AssetKey(["staging", "registrations"])).upstream()
-    dg.materialize(all_assets, selection=staging, partition_key=SNAPSHOT.isoformat(),
-                   resources={"warehouse": warehouse},
+    dg.materialize(defs.assets, selection=staging, partition_key=SNAPSHOT.isoformat(),
+                   instance=ensure_snapshots(SNAPSHOT), resources={"warehouse": warehouse},
                    run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
     prepared = time.perf_counter() - started
     r = _child("--one-link", "--workdir", str(tmp))

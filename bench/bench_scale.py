@@ -149,12 +149,13 @@ def run_project(landing: Path, work: Path, *, job: str = "snapshot_job") -> dict
     import dagster as dg
 
     from pipelines.definitions import defs
+    from warehouse.partitions import ensure_snapshots
     from warehouse.resources import Warehouse
 
     startup = time.perf_counter() - started
     warehouse = Warehouse(landing_dir=str(landing), warehouse_dir=str(work / "warehouse"), pseudonym_key="bench")
     began = time.perf_counter()
-    with dg.DagsterInstance.ephemeral() as instance:
+    with ensure_snapshots(SNAPSHOT) as instance:  # snapshots are dynamic partitions: the instance must know it
         result = defs.resolve_job_def(job).execute_in_process(
             partition_key=SNAPSHOT.isoformat(), instance=instance, raise_on_error=False,
             resources={"warehouse": warehouse},

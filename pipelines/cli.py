@@ -26,7 +26,7 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 from checks.deliveries import damage_summary  # noqa: E402
 from warehouse.lock import WarehouseBusy, writer_lock  # noqa: E402
-from warehouse.partitions import landing_dates  # noqa: E402
+from warehouse.partitions import ensure_snapshots, is_due, landing_dates  # noqa: E402
 from warehouse.resources import (BadSetting, DEMO_PSEUDONYM_KEY, Warehouse, check_pseudonym_key,  # noqa: E402
                                  warehouse_from_env)
 from warehouse.db import first  # noqa: E402
@@ -61,6 +61,7 @@ def run_snapshot(warehouse: Warehouse, snapshot_date: date, *, wait_seconds: flo
         with writer_lock(Path(warehouse.warehouse_dir), wait_seconds=wait_seconds), _instance() as instance:
             _fail_dead_cli_runs(instance)
             _wait_for_pool(instance, wait_seconds)
+            ensure_snapshots(snapshot_date, instance=instance)  # a delivered folder is a partition (the UI shows it)
             result = job.execute_in_process(
                 partition_key=snapshot_date.isoformat(), instance=instance, raise_on_error=False,
                 resources={"warehouse": warehouse},
@@ -134,6 +135,32 @@ def _wait_for_pool(instance: dg.DagsterInstance, wait_seconds: float) -> None:
                             f"{', '.join(holders)}: wait for them (or pass --wait SECONDS), or terminate them in "
                             "the UI if their process is gone.")
         time.sleep(1)
+
+
+def register_snapshots(landing: Path, *, prune: bool = False) -> str:
+    """Make the snapshot partitions of $DAGSTER_HOME's instance the delivered landing folders (dated on or before
+    today, WITA); with `prune`, drop partitions without a folder. Returns what was done, in words."""
+    if not os.environ.get("DAGSTER_HOME"):
+        raise BadSetting("DAGSTER_HOME is not set: the snapshot partitions live in the Dagster instance there "
+                         "(the one `dagster dev` uses).")
+    from warehouse.partitions import SNAPSHOTS
+
+    delivered = [d.isoformat() for d in landing_dates(landing) if is_due(d)]
+    with dg.DagsterInstance.get() as instance:
+        before = set(instance.get_dynamic_partitions(SNAPSHOTS))
+        ensure_snapshots(*delivered, instance=instance)
+        gone = sorted(before - set(delivered)) if prune else []
+        for key in gone:
+            instance.delete_dynamic_partition(SNAPSHOTS, key)
+        now = instance.get_dynamic_partitions(SNAPSHOTS)
+    added = [k for k in delivered if k not in before]
+    lines = [f"{len(now)} snapshot partitions in {os.environ['DAGSTER_HOME']}: {', '.join(sorted(now)) or 'none'}",
+             f"  added: {', '.join(added) or 'none'}"]
+    if prune:
+        lines.append(f"  removed (no landing folder): {', '.join(gone) or 'none'}")
+    elif extra := sorted(set(now) - set(delivered)):
+        lines.append(f"  without a landing folder: {', '.join(extra)} (--prune removes them)")
+    return "\n".join(lines)
 
 
 def _root_cause(error) -> str:
@@ -287,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--scale", type=float, default=1.0, help="1.0 = Kendari 2025 (140,940 registrations)")
     gen.add_argument("--formats", choices=("csv", "mixed"), default="csv",
                      help="csv: every file CSV; mixed: some XLSX, semicolons, Windows-1252, as deliveries arrive")
+    gen.add_argument("--quiet", action="store_true",
+                     help="no progress bar (none either when stderr is not a terminal)")
 
     run = sub.add_parser("run", help="materialise every asset for one snapshot and publish analytics.duckdb")
     run.add_argument("--date", type=_date, required=True, help="snapshot date: a landing folder YYYY-MM-DD")
@@ -296,6 +325,12 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="generate the Kendari sample, run it and print the summary")
     demo.add_argument("--scale", type=float, default=1.0, help="1.0 = Kendari 2025 (140,940 registrations)")
     demo.add_argument("--seed", type=int, default=42, help="random seed of the sample")
+
+    snaps = sub.add_parser("snapshots", help="register every delivered landing folder as a snapshot partition of "
+                                             "the Dagster instance of $DAGSTER_HOME (what the landing sensor does "
+                                             "every minute; once after upgrading an instance) and list them")
+    snaps.add_argument("--prune", action="store_true",
+                       help="also remove partitions whose landing folder is gone (their run history stays)")
 
     show = sub.add_parser("summary", help="print the summary of a published snapshot")
     show.add_argument("--date", type=_date, default=None,
@@ -325,7 +360,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "generate":
             from sample.generator import generate
             landing = args.landing or Path(os.environ.get("JAMSOSTEK_LANDING_DIR", "data/landing"))
-            truth = generate(landing, args.truth, args.date, seed=args.seed, scale=args.scale, formats=args.formats)
+            from sample.progress import progress_bar
+            with progress_bar(quiet=args.quiet) as progress:
+                truth = generate(landing, args.truth, args.date, seed=args.seed, scale=args.scale,
+                                 formats=args.formats, progress=progress)
             print(f"Landing zone written to {landing / args.date.isoformat()}, ground truth to {args.truth}.")
             print(json.dumps(truth, indent=2, default=str))
         elif args.command == "run":
@@ -352,6 +390,8 @@ def main(argv: list[str] | None = None) -> int:
             print(_truth_comparison(truth_dir, warehouse.analytics_db, DEMO_DATE))
             print(f"Analysts' copy: {warehouse.analytics_db}")
             print(_report_line(warehouse.analytics_db, DEMO_DATE))
+        elif args.command == "snapshots":
+            print(register_snapshots(warehouse_from_env().landing, prune=args.prune))
         elif args.command == "summary":
             print(summary_of_published(warehouse_from_env().analytics_db, args.date))
         elif args.command == "report":

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from warehouse.partitions import TIMEZONE, is_partition, landing_dates, today_wita
+from warehouse.partitions import TIMEZONE, ensure_snapshots, is_due, landing_dates, today_wita
 from warehouse.resources import Warehouse
 from pipelines.sensors import TRIGGER_TAG
 
@@ -16,10 +16,13 @@ def build_nightly_schedule(job, default_status: dg.DefaultScheduleStatus) -> dg.
                              "(re-running it if it was already done, so edited reference data is picked up).")
     def nightly_snapshot(context: dg.ScheduleEvaluationContext, warehouse: Warehouse):
         today = today_wita(context.scheduled_execution_time)
-        delivered = [d for d in landing_dates(warehouse.landing) if is_partition(d, context.scheduled_execution_time)]
+        delivered = [d for d in landing_dates(warehouse.landing) if is_due(d, context.scheduled_execution_time)]
         if not delivered:
             return dg.SkipReason(f"No landing folder dated on or before {today} in {warehouse.landing}.")
         newest = delivered[-1].isoformat()
+        # a schedule cannot return partition requests (a sensor can): with the sensor switched off the newest
+        # folder may not be a partition yet, and the daemon would refuse the run
+        ensure_snapshots(newest, instance=context.instance)
         return dg.RunRequest(partition_key=newest, run_key=f"nightly@{today.isoformat()}",
                              tags={TRIGGER_TAG: "nightly_snapshot"})
 

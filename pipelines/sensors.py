@@ -1,4 +1,5 @@
-"""The landing sensor: a new or re-delivered snapshot folder, or a newer civil-registry file, requests the runs it needs."""
+"""The landing sensor: every delivered snapshot folder becomes a partition; a new or re-delivered folder, or a newer
+civil-registry file, requests the runs it needs."""
 
 import hashlib
 import json
@@ -8,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.ingest import LandingError, find_registry_file
-from warehouse.partitions import is_partition, landing_dates
+from warehouse.partitions import SNAPSHOTS, is_due, landing_dates, snapshot_partitions
 from warehouse.resources import Warehouse
 
 # The last asset of a snapshot run: a partition materialised here was fully processed and published.
@@ -41,7 +42,7 @@ def runs_needed(landing: Path, seen: dict[str, str] | None, published: set[str])
     requests, later = [], []
     cursor = dict(seen or {})
     for snapshot_date in landing_dates(landing):
-        if not is_partition(snapshot_date):
+        if not is_due(snapshot_date):
             later.append(snapshot_date)
             continue
         key, fingerprint = snapshot_date.isoformat(), delivery_fingerprint(landing, snapshot_date)
@@ -57,9 +58,9 @@ def runs_needed(landing: Path, seen: dict[str, str] | None, published: set[str])
 
 def build_landing_sensor(job, default_status: dg.DefaultSensorStatus) -> dg.SensorDefinition:
     @dg.sensor(name="landing_sensor", job=job, minimum_interval_seconds=60, default_status=default_status,
-               description="Requests a snapshot run for every landing folder that is new or changed since it was "
-                           "last requested, or whose civil-registry file is newer. Only dates with a landing "
-                           "folder are ever requested.")
+               description="Adds a snapshot partition for every delivered landing folder, and requests a snapshot "
+                           "run for every one that is new or changed since it was last requested, or whose "
+                           "civil-registry file is newer. Only dates with a landing folder are partitions.")
     def landing_sensor(context: dg.SensorEvaluationContext, warehouse: Warehouse):
         seen = json.loads(context.cursor) if context.cursor else None
         published = set(context.instance.get_materialized_partitions(PUBLISHED)) if seen is None else set()
@@ -67,13 +68,18 @@ def build_landing_sensor(job, default_status: dg.DefaultSensorStatus) -> dg.Sens
         if later:
             context.log.info(f"Landing folders dated after today (WITA) wait until their date: "
                              f"{', '.join(d.isoformat() for d in later)}")
+        # every delivered folder (due) is a partition, whether or not it needs a run: the UI lists exactly these;
+        # an instance from before (daily partitions) gets its delivered folders on the first tick
+        known = set(context.instance.get_dynamic_partitions(SNAPSHOTS))
+        new_partitions = [d.isoformat() for d in landing_dates(warehouse.landing) if is_due(d) and d.isoformat() not in known]
+        added = [snapshot_partitions.build_add_request(new_partitions)] if new_partitions else []
         if not requests:
             return dg.SensorResult(skip_reason=dg.SkipReason(f"No new or changed landing folder in {warehouse.landing}."),
-                                   cursor=json.dumps(cursor, sort_keys=True))
+                                   cursor=json.dumps(cursor, sort_keys=True), dynamic_partitions_requests=added)
         return dg.SensorResult(
             run_requests=[dg.RunRequest(partition_key=d.isoformat(), run_key=f"{d.isoformat()}@{fp}",
                                         tags={TRIGGER_TAG: "landing_sensor"}) for d, fp in requests],
-            cursor=json.dumps(cursor, sort_keys=True),
+            cursor=json.dumps(cursor, sort_keys=True), dynamic_partitions_requests=added,
         )
 
     return landing_sensor

@@ -138,8 +138,8 @@ def _trend(data: ReportData, words: dict, f: Fmt, lang: str) -> dict | None:
             for t in data.vs_targets]
     table = _table([words["target"], words["target_year"], words["rate"], words["gap_pp"], words["met"],
                     words["required_pp"], words["required_growth"]], rows, [False, True, True, True, False, True, True])
-    return {"id": "tren", "title": words["s_trend"], "reading": reading, "figures": [charts.trend(points, targets, lang)],
-            "tables": [table]}
+    figures = [charts.trend(points, targets, lang)] if points else []  # every rate suppressed: the table only
+    return {"id": "tren", "title": words["s_trend"], "reading": reading, "figures": figures, "tables": [table]}
 
 
 def _unassigned(data: ReportData) -> tuple[dict[str, int | None], int | None]:

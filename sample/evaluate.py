@@ -166,8 +166,10 @@ def link(dataset: Dataset, warehouse_dir: Path, *, method: str, model: str) -> t
     selection = dg.AssetSelection.assets(*[dg.AssetKey(["identity", n]) for n in (
         "record_links", "review_pairs", "nik_collisions")]).upstream()
     started = time.perf_counter()
+    from warehouse.partitions import ensure_snapshots  # snapshots are dynamic partitions: the instance must know it
+
     result = dg.materialize(all_assets, selection=selection, partition_key=SNAPSHOT.isoformat(),
-                            resources={"warehouse": warehouse}, raise_on_error=True,
+                            instance=ensure_snapshots(SNAPSHOT), resources={"warehouse": warehouse}, raise_on_error=True,
                             run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
     seconds = time.perf_counter() - started
     metadata = {}

@@ -10,7 +10,8 @@ from checks.gx import GreatExpectationsResource
 from checks.reconciliation import NOTHING_LOST, REGISTRY_COMPLETE
 from checks.suites import ALL_SUITES, STAGED_RULES_HOLD, run_suite
 from pipelines.cli import RunFailed, run_snapshot
-from pipelines.definitions import all_asset_checks, all_assets, defs
+from pipelines.definitions import defs
+from warehouse.partitions import ensure_snapshots
 from tests.conftest import SAMPLE_DATE, copy_warehouse, make_warehouse
 from tests.landing import copy_sample, snapshot_dir
 
@@ -18,12 +19,16 @@ STAGED = ("employers", "pu_workers", "bpu_participants", "jakon_projects", "jako
 MARTS = ("workers", "coverage_by_region", "coverage_by_segment", "segment_overlap", "data_quality")
 
 
+ALL_CHECKS = list(defs.asset_checks)  # the Definitions' own checks, not a list picked here
+
+
 def materialise(warehouse, assets=None, selection=None) -> dg.ExecuteInProcessResult:
-    """What run_snapshot does, keeping the result to read the check evaluations."""
+    """What run_snapshot does (every asset and check of the Definitions), keeping the result to read the check
+    evaluations."""
     return dg.materialize(
-        assets or [*all_assets, *all_asset_checks], partition_key=SAMPLE_DATE.isoformat(), selection=selection,
+        assets or [*defs.assets, *ALL_CHECKS], partition_key=SAMPLE_DATE.isoformat(), selection=selection,
         resources={"warehouse": warehouse, "gx": GreatExpectationsResource()}, raise_on_error=False,
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=ensure_snapshots(SAMPLE_DATE),
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
 
 
@@ -43,7 +48,7 @@ def sample(tmp_path_factory):
 
 
 def test_every_staged_source_and_mart_has_its_checks_in_the_definitions():
-    specs = {(s.asset_key.to_user_string(), s.name): s for c in all_asset_checks for s in c.check_specs}
+    specs = {(s.asset_key.to_user_string(), s.name): s for c in ALL_CHECKS for s in c.check_specs}
     for source in STAGED:
         assert (f"staging/{source}", STAGED_RULES_HOLD) in specs
         assert (f"raw/{source}", "delivery_intact") in specs
@@ -59,7 +64,7 @@ def test_contract_sample_passes_every_blocking_check(sample):
     _, result = sample
     assert result.success
     evals = evaluations(result)
-    assert len(evals) == len([s for c in all_asset_checks for s in c.check_specs])
+    assert len(evals) == len([s for c in ALL_CHECKS for s in c.check_specs])
     assert all(e.passed for e in evals.values() if e.blocking)
     # the sample's keys (K001, NPP001) are not the documented KPJ/NPP shapes, and one BPU row has no NIK: warnings only
     assert sorted(k for k, e in evals.items() if not e.passed) == [

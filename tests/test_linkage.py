@@ -12,6 +12,7 @@ import pytest
 
 from assets import linkage
 from pipelines.definitions import all_assets
+from warehouse.partitions import ensure_snapshots
 from sample.generator import generate
 from warehouse.resources import PROJECT_DIR, Warehouse
 from tests.conftest import SAMPLE_DATE, make_warehouse
@@ -91,7 +92,7 @@ def configured(warehouse: Warehouse, **changes) -> Warehouse:
 
 def materialize(warehouse, selection) -> dg.ExecuteInProcessResult:
     return dg.materialize(all_assets, selection=selection, partition_key=SAMPLE_DATE.isoformat(),
-                          resources={"warehouse": warehouse}, raise_on_error=False,
+                          instance=ensure_snapshots(SAMPLE_DATE), resources={"warehouse": warehouse}, raise_on_error=False,
                           run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
 
 

@@ -20,7 +20,7 @@ import yaml
 
 from pipelines.cli import RunFailed, run_snapshot
 from pipelines.definitions import defs, landing_sensor, nightly_snapshot
-from warehouse.partitions import TIMEZONE, landing_dates
+from warehouse.partitions import SNAPSHOTS, TIMEZONE, ensure_snapshots, landing_dates
 from pipelines.schedules import NIGHTLY_CRON
 from pipelines.sensors import PUBLISHED
 from tests.conftest import CONTRACT_SAMPLE, SAMPLE_DATE, make_warehouse
@@ -86,28 +86,40 @@ def test_nightly_schedule_materialises_the_newest_delivered_snapshot(tmp_path):
     warehouse = make_warehouse(landing, tmp_path / "warehouse")
     # 02:00 WITA on 9 June is 18:00 UTC on 8 June: the 10 June folder is not due yet
     at = datetime(2025, 6, 8, 18, 0, tzinfo=timezone.utc)
-    with dg.build_schedule_context(scheduled_execution_time=at, resources={"warehouse": warehouse}) as context:
-        request = nightly_snapshot(context)
-    assert isinstance(request, dg.RunRequest) and request.partition_key == "2025-06-08"
-    assert request.tags["jamsostek/trigger"] == "nightly_snapshot"
-    later = datetime(2025, 6, 11, 2, 0, tzinfo=WITA)
-    with dg.build_schedule_context(scheduled_execution_time=later, resources={"warehouse": warehouse}) as context:
-        assert nightly_snapshot(context).partition_key == "2025-06-10"
+    with dg.instance_for_test() as instance:  # on disk: a schedule's context needs an instance it can refer to
+        with dg.build_schedule_context(instance=instance, scheduled_execution_time=at,
+                                       resources={"warehouse": warehouse}) as context:
+            request = nightly_snapshot(context)
+        assert isinstance(request, dg.RunRequest) and request.partition_key == "2025-06-08"
+        assert request.tags["jamsostek/trigger"] == "nightly_snapshot"
+        # a schedule cannot return partition requests: it adds the partition it runs (the sensor may be off)
+        assert instance.get_dynamic_partitions(SNAPSHOTS) == ["2025-06-08"]
+        later = datetime(2025, 6, 11, 2, 0, tzinfo=WITA)
+        with dg.build_schedule_context(instance=instance, scheduled_execution_time=later,
+                                       resources={"warehouse": warehouse}) as context:
+            assert nightly_snapshot(context).partition_key == "2025-06-10"
+        assert instance.get_dynamic_partitions(SNAPSHOTS) == ["2025-06-08", "2025-06-10"]
 
 
 def test_nightly_schedule_skips_when_nothing_was_delivered(tmp_path):
     warehouse = make_warehouse(tmp_path / "empty", tmp_path / "warehouse")
     at = datetime(2025, 6, 9, 2, 0, tzinfo=WITA)
-    with dg.build_schedule_context(scheduled_execution_time=at, resources={"warehouse": warehouse}) as context:
+    with dg.instance_for_test() as instance, dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=at, resources={"warehouse": warehouse}) as context:
         result = nightly_snapshot(context)
+        assert instance.get_dynamic_partitions(SNAPSHOTS) == []
     assert isinstance(result, dg.SkipReason) and "No landing folder" in result.skip_message
 
 
 # --- the landing sensor ----------------------------------------------------------------------------------
 
 def evaluate(warehouse, instance, cursor=None):
+    """One tick of the sensor; its partition requests applied to the instance, as the daemon does."""
     with dg.build_sensor_context(instance=instance, cursor=cursor, resources={"warehouse": warehouse}) as context:
         result = landing_sensor(context)
+    for request in result.dynamic_partitions_requests or []:
+        assert isinstance(request, dg.AddDynamicPartitionsRequest) and request.partitions_def_name == SNAPSHOTS
+        instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
     return [r.partition_key for r in result.run_requests or []], result.cursor, result
 
 
@@ -118,14 +130,19 @@ def test_sensor_requests_each_delivered_folder_once_and_only_folders(tmp_path):
     (landing / "2025-02-30").mkdir()  # not a date
     warehouse = make_warehouse(landing, tmp_path / "warehouse")
     with dg.DagsterInstance.ephemeral() as instance:
-        requested, cursor, _ = evaluate(warehouse, instance)
+        requested, cursor, result = evaluate(warehouse, instance)
         assert requested == ["2025-01-10", "2025-06-08"]  # oldest first
+        # the partitions are exactly the delivered folders (the future one waits for its date)
+        assert [r.partition_keys for r in result.dynamic_partitions_requests] == [["2025-01-10", "2025-06-08"]]
+        assert sorted(instance.get_dynamic_partitions(SNAPSHOTS)) == ["2025-01-10", "2025-06-08"]
         requested, cursor, result = evaluate(warehouse, instance, cursor)
         assert requested == [] and "No new or changed landing folder" in result.skip_reason.skip_message
+        assert not result.dynamic_partitions_requests  # nothing new to add
 
         shutil.copytree(CONTRACT_SAMPLE / SAMPLE_DATE.isoformat(), landing / "2025-03-03")  # a new delivery
         requested, cursor, _ = evaluate(warehouse, instance, cursor)
         assert requested == ["2025-03-03"]
+        assert sorted(instance.get_dynamic_partitions(SNAPSHOTS)) == ["2025-01-10", "2025-03-03", "2025-06-08"]
 
         employers = landing / "2025-01-10" / "employers.csv"  # a re-delivered file
         employers.write_text(employers.read_text() + "\n")
@@ -152,11 +169,42 @@ def test_sensor_switched_on_late_leaves_published_snapshots_alone(tmp_path):
         requested, cursor, _ = evaluate(warehouse, instance)
         assert requested == ["2025-01-10"]
         assert set(json.loads(cursor)) == {"2025-01-10", "2025-06-08"}
+        # the published snapshot still becomes a partition: the UI lists it, materialised
+        assert sorted(instance.get_dynamic_partitions(SNAPSHOTS)) == ["2025-01-10", "2025-06-08"]
 
 
 def test_sensor_and_schedule_target_the_snapshot_job_with_a_run_key():
     sensor = defs.resolve_sensor_def("landing_sensor")
     assert sensor.job_name == "snapshot_job" and sensor.minimum_interval_seconds == 60
+
+
+def test_snapshots_command_registers_delivered_folders_and_keeps_old_history(tmp_path, monkeypatch, capsys):
+    """`jamsostek snapshots` on an instance from before (daily partitions): the delivered folders become its
+    partitions, their materialisations recorded under the daily keys count for them; --prune drops the rest."""
+    from pipelines.cli import main
+
+    landing = landing_with(tmp_path, [date(2025, 1, 10), date(2025, 6, 8)])
+    (landing / "2099-01-01").mkdir()  # dated in the future: not yet
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(PROJECT / "dagster.yaml", home / "dagster.yaml")
+    for name, value in {"DAGSTER_HOME": home, "JAMSOSTEK_LANDING_DIR": landing,
+                        "JAMSOSTEK_WAREHOUSE_DIR": tmp_path / "warehouse"}.items():
+        monkeypatch.setenv(name, str(value))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.report_runless_asset_event(dg.AssetMaterialization(PUBLISHED, partition="2025-06-08"))
+        instance.add_dynamic_partitions(SNAPSHOTS, ["2025-06-09"])  # a partition whose folder was removed
+    assert main(["snapshots"]) == 0
+    out = capsys.readouterr().out
+    assert "added: 2025-01-10, 2025-06-08" in out and "without a landing folder: 2025-06-09" in out
+    assert main(["snapshots", "--prune"]) == 0
+    assert "removed (no landing folder): 2025-06-09" in capsys.readouterr().out
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert sorted(instance.get_dynamic_partitions(SNAPSHOTS)) == ["2025-01-10", "2025-06-08"]
+        # the old history is kept: the published partition shows as materialised
+        assert set(instance.get_materialized_partitions(PUBLISHED)) == {"2025-06-08"}
+    monkeypatch.delenv("DAGSTER_HOME")
+    assert main(["snapshots"]) == 1 and "DAGSTER_HOME is not set" in capsys.readouterr().err
 
 
 # --- dates with no landing folder --------------------------------------------------------------------------
@@ -187,6 +235,8 @@ def test_steps_of_one_multiprocess_run_wait_for_the_pool(tmp_path):
     """Two independent raw assets (and their checks) in one run on the multiprocess executor: Dagster would start
     both at once; the pool makes the second wait until the first has finished."""
     env = dagster_environment(tmp_path, landing_with(tmp_path, [SAMPLE_DATE]))
+    with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+        ensure_snapshots(SAMPLE_DATE, instance=instance)  # what the landing sensor does for a delivered folder
     # `dagster asset materialize`, the CLI's way to materialise a selection on the instance of $DAGSTER_HOME
     run = subprocess.run([str(DAGSTER), "asset", "materialize", "-m", "pipelines.definitions", "--select",
                           "raw/employers,raw/pu_workers", "--partition", SAMPLE_DATE.isoformat(), "--config-json",
@@ -218,6 +268,8 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("backfill")
     landing = landing_with(root, BACKFILL_DATES)
     with dagster_dev(root, landing) as dev:
+        with dev.instance() as instance:  # the sensor is off in these tests: add what it would add
+            ensure_snapshots(*BACKFILL_DATES, instance=instance)
         yield dev, root / "warehouse"
 
 
@@ -263,6 +315,18 @@ def test_sensor_and_schedule_evaluate_inside_dagster_dev(server):
 
     assert partitions(result["sensorDryRun"]) == [d.isoformat() for d in BACKFILL_DATES]  # nothing published yet
     assert partitions(result["scheduleDryRun"]) == ["2025-01-20"]
+
+
+@pytest.mark.slow
+def test_the_uis_partitions_are_exactly_the_delivered_folders(server):
+    """What the UI lists for every asset: the 30 delivered snapshot folders, no other date."""
+    dev, _ = server
+    nodes = dev.gql("{ assetNodes { assetKey { path } partitionDefinition { type name } "
+                    "partitionKeysByDimension { partitionKeys } } }")["assetNodes"]
+    assert nodes and all(n["partitionDefinition"] == {"type": "DYNAMIC", "name": SNAPSHOTS} for n in nodes)
+    for node in nodes:
+        (dimension,) = node["partitionKeysByDimension"]
+        assert sorted(dimension["partitionKeys"]) == [d.isoformat() for d in BACKFILL_DATES], node["assetKey"]
 
 
 @pytest.mark.slow

@@ -17,11 +17,10 @@ import polars as pl
 import pytest
 
 from assets.publish import OPEN, PUBLICATION, PUBLISHED_SCHEMA, STORAGE_VERSION, parquet_dir, tier_tables
-from assets.coverage import marts_coverage_trend
-from assets.reference import reference_coverage_targets
 from warehouse.db import sql
-from assets.publish import analytics_published
 from pipelines.cli import run_snapshot
+from pipelines.definitions import defs
+from warehouse.partitions import ensure_snapshots
 from warehouse.resources import Warehouse
 from tests.conftest import CONTRACT_SAMPLE, SAMPLE_DATE, TEST_KEY, copy_warehouse, make_warehouse
 
@@ -279,14 +278,18 @@ def test_edited_targets_reach_analytics_and_a_broken_file_is_refused(runs, tmp_p
     targets.write_text(targets.read_text().replace("coverage_pct,2025,32.15", "coverage_pct,2025,30.5"))
     edited = Warehouse(landing_dir=warehouse.landing_dir, warehouse_dir=warehouse.warehouse_dir,
                        reference_dir=str(reference), pseudonym_key=TEST_KEY)
-    selection = [reference_coverage_targets, marts_coverage_trend, analytics_published]
-    result = dg.materialize(selection, partition_key=SAMPLE_DATE.isoformat(), resources={"warehouse": edited})
+    # the Definitions' own assets; these three re-run
+    selection = dg.AssetSelection.assets(["reference", "coverage_targets"], ["marts", "coverage_trend"],
+                                         ["publish", "analytics"])
+    instance = ensure_snapshots(SAMPLE_DATE)
+    result = dg.materialize(defs.assets, selection=selection, partition_key=SAMPLE_DATE.isoformat(), resources={"warehouse": edited},
+                            instance=instance)
     assert result.success
     with duckdb.connect(str(warehouse.analytics_db), read_only=True) as con:
         assert {t for (t,) in con.execute("SELECT DISTINCT target_pct_this_year FROM coverage_trend").fetchall()} == {30.5}
 
     targets.write_text(targets.read_text() + "coverage_pct,2029,45,somebody,a second 2029 target\n")
-    result = dg.materialize(selection, partition_key=SAMPLE_DATE.isoformat(), resources={"warehouse": edited},
-                            raise_on_error=False)
+    result = dg.materialize(defs.assets, selection=selection, partition_key=SAMPLE_DATE.isoformat(),
+                            resources={"warehouse": edited}, instance=instance, raise_on_error=False)
     failure = [e for e in result.all_events if e.is_step_failure][0].step_failure_data.error
     assert f"{targets}: two coverage_pct targets for 2029" in str(failure.cause.message if failure.cause else failure.message)

@@ -203,7 +203,7 @@ def test_every_reason_code_and_check_is_documented():
 
     from assets.staging import reason_codes
     from sources import SOURCES
-    from pipelines.definitions import all_asset_checks
+    from pipelines.definitions import defs
 
     page = (Path(__file__).parents[1] / "docs" / "reason-codes.md").read_text()
     for source in SOURCES:
@@ -211,6 +211,6 @@ def test_every_reason_code_and_check_is_documented():
             generic = code.split("_", 1)[0] + "_<"  # e.g. invalid_<date> documents invalid_tanggal_mulai
             name = code.split("_", 1)[-1]
             assert f"`{code}`" in page or (generic in page and f"`{name}`" in page), code
-    for check in all_asset_checks:
+    for check in defs.asset_checks:
         for spec in check.check_specs:
             assert f"`{spec.name}`" in page, spec.name

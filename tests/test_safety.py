@@ -246,8 +246,9 @@ def test_a_second_run_gets_the_lock_message_and_a_dead_holder_frees_it(env, caps
         # a Dagster run (the resource takes the same lock) fails at start with the same message
         from pipelines.definitions import defs
         from tests.conftest import make_warehouse as mk
+        from warehouse.partitions import ensure_snapshots
         result = defs.resolve_job_def("snapshot_job").execute_in_process(
-            partition_key=SAMPLE_DATE.isoformat(), raise_on_error=False,
+            partition_key=SAMPLE_DATE.isoformat(), raise_on_error=False, instance=ensure_snapshots(SAMPLE_DATE),
             resources={"warehouse": mk(env / "landing", warehouse_dir)})
         assert not result.success
         errors = [getattr(e.event_specific_data, "error", None) for e in result.all_events if e.is_failure]
@@ -261,3 +262,72 @@ def test_a_second_run_gets_the_lock_message_and_a_dead_holder_frees_it(env, caps
     with writer_lock(warehouse_dir):  # the kernel dropped the dead holder's lock
         pass
     assert time.monotonic() - started < 1
+
+
+# --- a run after a killed run, on one Dagster instance --------------------------------------------------------
+
+def _instance_state(home: Path) -> tuple[list[dg.DagsterRun], int, bool]:
+    """The instance's runs (newest first), the slots of the pool `pipeline_db` in use, and whether a step started."""
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = list(instance.get_runs())
+        slots = instance.event_log_storage.get_concurrency_info("pipeline_db").active_slot_count
+        stepped = bool(runs) and any(r.dagster_event and r.dagster_event.event_type_value == "STEP_START"
+                                     for r in instance.all_logs(runs[0].run_id))
+    return runs, slots, stepped
+
+
+def test_a_run_after_a_killed_run_with_dagster_home_starts_within_a_bounded_time(env):
+    """`jamsostek run` with DAGSTER_HOME (the project's dagster.yaml: a pool of one slot) is killed with SIGKILL while
+    a step holds the slot: the run stays "started" and keeps the slot. The next `jamsostek run` sees that its
+    process is gone, fails it, frees the slot, and runs: its first step starts within seconds, and it succeeds."""
+    home = env / "dagster_home"
+    home.mkdir()
+    shutil.copy(PROJECT / "dagster.yaml", home / "dagster.yaml")
+    run_env = {**os.environ, "DAGSTER_HOME": str(home)}  # the landing, warehouse and key of `env`
+    command = [sys.executable, "-m", "pipelines.cli", "run", "--date", SAMPLE_DATE.isoformat()]
+    first = subprocess.Popen(command, cwd=PROJECT, env=run_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            assert first.poll() is None, f"the first run ended before it was killed: {first.stderr.read()[-2000:]}"
+            assert time.monotonic() < deadline, "the first run never started a step"
+            runs, slots, stepped = _instance_state(home)
+            if stepped and slots == 1:
+                break
+            time.sleep(0.2)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    (killed,), slots, _ = _instance_state(home)
+    assert killed.status == dg.DagsterRunStatus.STARTED and slots == 1  # what used to block the next run forever
+
+    started = time.monotonic()
+    second = subprocess.Popen(command, cwd=PROJECT, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        out, err = second.communicate(timeout=300)
+    finally:
+        if second.poll() is None:
+            second.kill()
+    elapsed = time.monotonic() - started
+    assert second.returncode == 0, err[-3000:]
+    assert f"snapshot {SAMPLE_DATE}" in out and "Traceback" not in err
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        failed = instance.get_run_by_id(killed.run_id)
+        assert failed.status == dg.DagsterRunStatus.FAILURE
+        messages = " ".join(r.message or "" for r in instance.all_logs(killed.run_id))
+        assert f"(process {first.pid}) is gone" in messages
+        (rerun,) = [r for r in instance.get_runs() if r.run_id != killed.run_id]
+        assert rerun.status == dg.DagsterRunStatus.SUCCESS
+        first_step = min(r.timestamp for r in instance.all_logs(rerun.run_id)
+                         if r.dagster_event and r.dagster_event.event_type_value == "STEP_START")
+        assert instance.event_log_storage.get_concurrency_info("pipeline_db").active_slot_count == 0
+    # bounded: the second run's first step starts within a minute of its launch (start-up ~5-10 s on 2 cores),
+    # and the whole run (~15-30 s here) is done well within the 5 minutes it is given
+    assert first_step - (time.time() - (time.monotonic() - started)) < 60, first_step
+    print(f"\nrun after a killed run: first step after {first_step - (time.time() - (time.monotonic() - started)):.1f} s, "
+          f"done in {elapsed:.1f} s")

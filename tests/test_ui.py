@@ -1,8 +1,11 @@
 """The Dagster UI as a person uses it: `dagster dev` from workspace.yaml, headless Chromium to the asset graph,
-"Materialize all" for three snapshot dates, the backfill watched to success; screenshots saved on the way."""
+"Materialize all" over the snapshot partitions (exactly the delivered folders), the backfill watched to success;
+screenshots saved on the way."""
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +15,7 @@ import pytest
 
 from tests.browser import chromium, chromium_path
 from tests.conftest import CONTRACT_SAMPLE, SAMPLE_DATE
-from tests.dagster_dev import dagster_dev
+from tests.dagster_dev import PROJECT, dagster_dev
 
 DATES = [SAMPLE_DATE + timedelta(days=i) for i in range(3)]  # 2025-06-08 ... 2025-06-10
 
@@ -36,8 +39,16 @@ def test_backfill_of_three_snapshots_from_the_asset_graph(tmp_path, artifacts):
     for d in DATES:
         shutil.copytree(CONTRACT_SAMPLE / SAMPLE_DATE.isoformat(), landing / d.isoformat())
 
+    (landing / "2099-01-01").mkdir()  # dated in the future: not a partition yet
+
     with dagster_dev(tmp_path, landing) as dev, chromium(tmp_path / "chromium-profile", tmp_path / "chromium.log") as page:
         seen = []  # what the page showed at each screenshot
+        # the sensor is off in tests: register the delivered folders as an operator would after upgrading
+        env = {**os.environ, "DAGSTER_HOME": str(dev.home), "JAMSOSTEK_LANDING_DIR": str(landing)}
+        registered = subprocess.run([sys.executable, "-m", "pipelines.cli", "snapshots"], cwd=PROJECT, env=env,
+                                    capture_output=True, text=True, timeout=300)
+        assert registered.returncode == 0, registered.stderr
+        assert f"3 snapshot partitions in {dev.home}: {', '.join(d.isoformat() for d in DATES)}" in registered.stdout
 
         def snap(name: str) -> None:
             seen.append(page.text())
@@ -52,6 +63,7 @@ def test_backfill_of_three_snapshots_from_the_asset_graph(tmp_path, artifacts):
 
         page.click_text("Materialize all", prefix=True)
         page.wait_for_text("Launch runs to materialize", timeout=60)
+        snap("2a-launch-dialog-opened.png")
         if "Show all partitions" in page.text():  # the dialog opens on the last 90 days
             page.click_text("Show all partitions", selector="a, button, span", prefix=True)
         partition_input = "div[role=dialog] input[type=text]"
