@@ -482,8 +482,6 @@ def load_raw(con, table: str, landing_file: LandingFile, snapshot_date: date, so
     con.register("landing_frame", frame.select(front + list(landing_file.frame.columns)))
     con.register("landing_defects", defects.select("snapshot_date", "source", "source_row", "defect", "line_text"))
     con.register("landing_delivery", delivery)
-    # a warehouse created before the column existed gains it (raw.deliveries is the delivery history)
-    con.execute("ALTER TABLE IF EXISTS raw.deliveries ADD COLUMN IF NOT EXISTS notes VARCHAR")
     try:
         with transaction(con):
             rows = replace_rows(con, f"raw.{table}", snapshot_date, "SELECT * FROM landing_frame")

@@ -12,6 +12,13 @@ def analytics(contract_run):
         yield con
 
 
+@pytest.fixture(scope="module")
+def restricted(contract_run):
+    """The person-level tier: workers and record_links under keyed pseudonyms."""
+    with duckdb.connect(str(contract_run.restricted_db), read_only=True) as con:
+        yield con
+
+
 def rows(con, sql):
     return con.execute(sql, [SAMPLE_DATE]).fetchall()
 
@@ -26,7 +33,8 @@ def test_city_coverage_counts_people_once(analytics):
 def test_districts_and_villages(analytics):
     got = {code: (e, c) for code, e, c in rows(analytics, """
         SELECT region_code, eligible_workforce, covered_workers FROM coverage_by_region
-        WHERE snapshot_date = ? AND region_code IN ('74.71.01', '74.71.02', '74.71.01.1005', '74.71.01.1006', '74.71.02.1009')""")}
+        WHERE snapshot_date = ? AND level IN ('district', 'village')
+          AND region_code IN ('74.71.01', '74.71.02', '74.71.01.1005', '74.71.01.1006', '74.71.02.1009')""")}
     # B is known only by the district in her NIK (74.71.02): her district counts her, no village does.
     assert got == {"74.71.01": (18, 2), "74.71.02": (6, 2), "74.71.01.1005": (10, 1),
                    "74.71.01.1006": (8, 1), "74.71.02.1009": (6, 1)}
@@ -56,12 +64,12 @@ def test_quarantine_reasons_and_nothing_lost(analytics):
                           "jakon_workers": 4, "opd_non_asn": 0, "civil_registry": 5}
 
 
-def test_record_links_cover_every_loaded_worker_row(analytics):
-    links = rows(analytics, "SELECT source, count(*), count(DISTINCT person_key) FROM record_links "
+def test_record_links_cover_every_loaded_worker_row(restricted):
+    links = rows(restricted, "SELECT source, count(*), count(DISTINCT person_key) FROM record_links "
                             "WHERE snapshot_date = ? GROUP BY source ORDER BY source")
     assert links == [("bpu_participants", 4, 4), ("jakon_workers", 3, 3), ("pu_workers", 4, 4)]
     # A's PU and BPU rows share a valid NIK: one person, linked by NIK
-    same = rows(analytics, """SELECT count(DISTINCT person_key), min(match_method) FROM record_links
+    same = rows(restricted, """SELECT count(DISTINCT person_key), min(match_method) FROM record_links
                               WHERE snapshot_date = ? AND (source, source_row) IN (('pu_workers', 1), ('bpu_participants', 1))""")
     assert same == [(1, "nik")]
-    assert rows(analytics, "SELECT count(*) FROM workers WHERE snapshot_date = ?") == [(7,)]
+    assert rows(restricted, "SELECT count(*) FROM workers WHERE snapshot_date = ?") == [(7,)]

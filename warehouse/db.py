@@ -11,8 +11,9 @@ from typing import Iterator
 import duckdb
 import polars as pl
 
+from warehouse import ddl
+
 SQL_DIR = Path(__file__).parent / "sql"
-LAYER_SCHEMAS = ("raw", "reference", "staging", "identity", "marts")
 
 
 def sql(name: str, **schemas: str) -> str:
@@ -129,8 +130,7 @@ def connect(path: Path | str, *, read_only: bool = False, memory_limit: str | in
     try:
         configure(con, settings)
         if not read_only:
-            for schema in LAYER_SCHEMAS:
-                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            ddl.declare(con)  # every pipeline table exists, with the columns its declaration names
         load_macros(con)
         yield con
     finally:
@@ -160,23 +160,37 @@ def replace_rows(con: duckdb.DuckDBPyConnection, table: str, snapshot_date: date
                  params: list | None = None, *, source: str | None = None) -> int:
     """Replace one snapshot's rows of `table` (and of one `source`, for shared tables) with `select_sql`.
 
-    Call inside `transaction`. The table is created from the query's shape on first use;
-    `select_sql` must yield `snapshot_date` (and `source` when given). Returns the rows written.
+    Call inside `transaction`. The table must be declared (warehouse/ddl.py): its shape never comes from the
+    query; `select_sql` must yield `snapshot_date` (and `source` when given). Returns the rows written.
+    Raises LookupError naming the table when it does not exist.
     """
     params = params or []
     key_sql, key_params = "snapshot_date = ?", [snapshot_date]
     if source is not None:
         key_sql, key_params = key_sql + " AND source = ?", key_params + [source]
-    con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM ({select_sql}) LIMIT 0", params)
+    _require(con, table)
     con.execute(f"DELETE FROM {table} WHERE {key_sql}", key_params)
     con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM ({select_sql})", params)
     return first(con, f"SELECT count(*) FROM {table} WHERE {key_sql}", key_params)[0]
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, select_sql: str, params: list | None = None) -> int:
-    """Replace an unpartitioned table (reference data) whole."""
-    con.execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}", params or [])
+    """Replace an unpartitioned table whole: a declared one keeps its declaration (types, comments); reference
+    data, whose shape is its CSV file's, is recreated from the query."""
+    if table in ddl.declared():
+        con.execute(f"DELETE FROM {table}")
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM ({select_sql})", params or [])
+    else:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}", params or [])
     return first(con, f"SELECT count(*) FROM {table}")[0]
+
+
+def _require(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    schema, name = table.split(".")
+    if not first(con, "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                      "AND schema_name = ? AND table_name = ?", [schema, name])[0]:
+        raise LookupError(f"{table} is not declared: add its CREATE TABLE to warehouse/sql/ddl/{schema}.sql "
+                          "(a landing source's raw and staging tables come from sources/catalog.py).")
 
 
 def preview(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None, limit: int = 10) -> str:
