@@ -102,3 +102,33 @@ def test_a_source_is_added_through_its_specification_alone(tmp_path):
         quality = con.execute("SELECT reason, rows_received FROM data_quality WHERE source = 'bpu_payments' "
                               "ORDER BY reason").fetchall()
     assert quality == [("duplicate_row", 1), ("ok", 3), ("unknown_kpj", 1)]
+
+
+def test_every_pipeline_table_is_declared_with_a_comment(contract_run):
+    from warehouse import ddl
+
+    declared = ddl.declared()
+    with duckdb.connect(str(contract_run.pipeline_db), read_only=True) as con:
+        tables = con.execute("""SELECT schema_name || '.' || table_name, comment FROM duckdb_tables()
+                                WHERE database_name = current_database() AND schema_name IN ?""",
+                             [list(ddl.LAYER_SCHEMAS)]).fetchall()
+    undeclared = [t for t, _ in tables if t not in declared and not t.startswith("reference.")]
+    assert not undeclared, f"tables that take their shape from a query: {undeclared}"
+    assert not [t for t, comment in tables if t in declared and not comment]
+
+
+def test_an_older_database_gains_declared_columns_and_undeclared_writes_fail(tmp_path):
+    from datetime import date
+
+    import pytest
+
+    from warehouse import db
+
+    path = tmp_path / "pipeline.duckdb"
+    with db.connect(path) as con:
+        con.execute("ALTER TABLE raw.deliveries DROP COLUMN notes")  # as a database made before the column existed
+    with db.connect(path) as con:
+        assert "notes" in {c for (c,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = 'deliveries'").fetchall()}
+        with pytest.raises(LookupError, match="marts.nowhere is not declared"):
+            db.replace_rows(con, "marts.nowhere", date(2025, 6, 8), "SELECT DATE '2025-06-08' AS snapshot_date")
