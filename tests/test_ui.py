@@ -63,14 +63,14 @@ def test_backfill_of_three_snapshots_from_the_asset_graph(tmp_path, artifacts):
 
         page.click_text("Materialize all", prefix=True)
         page.wait_for_text("Launch runs to materialize", timeout=60)
-        snap("2a-launch-dialog-opened.png")
-        if "Show all partitions" in page.text():  # the dialog opens on the last 90 days
-            page.click_text("Show all partitions", selector="a, button, span", prefix=True)
-        partition_input = "div[role=dialog] input[type=text]"
-        page.type_into(partition_input, f"[{DATES[0].isoformat()}...{DATES[-1].isoformat()}]")
-        page.press_enter()
+        # dynamic partitions: the dialog offers All / Failed / Missing / Failed and missing / Custom (a picker of
+        # the partitions, opened on Custom with none picked); All is every delivered snapshot, nothing else
+        page.wait_for_text("Partition selection", timeout=60)
+        page.click_text("All", selector="div[role=dialog] button")
         page.wait_for_text("3 partitions", timeout=60)
         snap("2-launch-backfill-dialog.png")
+        dialog = page.text()
+        assert all(d.isoformat() in dialog for d in DATES) and "2099-01-01" not in dialog
         page.click_text("Launch backfill")
 
         backfills = []
