@@ -141,8 +141,8 @@ def test_blocking_check_failure_stops_what_depends_on_it(tmp_path):
 def test_run_snapshot_names_the_blocking_check_and_why(tmp_path):
     landing = copy_sample(tmp_path)
     path = snapshot_dir(landing) / "pu_workers.csv"
-    path.write_text(path.read_text().replace("2021-01-01", "2021.01.01").replace("2022-02-01", "2022.02.01")
-                    .replace("2019-01-01", "2019.01.01"))  # a date format the contract does not allow
+    path.write_text(path.read_text().replace("2021-01-01", "20210101").replace("2022-02-01", "20220201")
+                    .replace("2019-01-01", "20190101"))  # a date shape no locale writes: ambiguous, never guessed
     with pytest.raises(RunFailed) as err:
         run_snapshot(make_warehouse(landing, tmp_path / "warehouse"), SAMPLE_DATE)
     assert "check staging/pu_workers mostly_loaded: 5 of 6 pu_workers rows quarantined (83%)" in str(err.value)

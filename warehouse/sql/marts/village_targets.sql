@@ -11,6 +11,8 @@ SELECT CAST($snapshot_date AS DATE) AS snapshot_date,
        v.region_code AS village_code, v.region_name AS village_name, v.district_code, d.district_name,
        v.eligible_workforce, v.covered_workers, v.uncovered_workers, v.coverage_pct, v.ucj_category,
        coalesce(u.unassigned_covered, 0)::BIGINT AS district_unassigned_covered_workers,
-       greatest(v.uncovered_workers - coalesce(u.unassigned_covered, 0), 0)::BIGINT AS uncovered_workers_at_least
+       -- never above the village's own figure, which is negative where more are covered than Dukcapil counts
+       least(v.uncovered_workers, greatest(v.uncovered_workers - coalesce(u.unassigned_covered, 0), 0))::BIGINT
+           AS uncovered_workers_at_least
 FROM v LEFT JOIN d USING (district_code) LEFT JOIN u USING (district_code)
 ORDER BY rank
