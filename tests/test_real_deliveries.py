@@ -195,6 +195,21 @@ def test_invisible_characters_are_removed_before_parsing(landing, tmp_path, clea
     assert staged(w) == clean
 
 
+def test_spaces_inside_codes_are_removed(landing, tmp_path, clean):
+    """A NIK typed in groups of four, a no-break space or an ideographic space pasted inside a KPJ or a village
+    code: codes hold no white space, so the values are the clean ones."""
+    frame, sep = read(landing, "pu_workers")
+    inside = lambda c, ch: pl.col(c).str.slice(0, 4) + ch + pl.col(c).str.slice(4)  # noqa: E731
+    rewrite(landing, "pu_workers", frame.with_columns(
+        pl.when(pl.col("nik").str.len_chars() == 16).then(pl.concat_str(
+            [pl.col("nik").str.slice(i, 4) for i in (0, 4, 8, 12)], separator=" ")).otherwise(pl.col("nik")).alias("nik"),
+        pl.when(pl.col("kpj").is_not_null()).then(inside("kpj", "\u00a0")).alias("kpj"),
+        pl.when(pl.col("kode_wilayah_domisili").is_not_null()).then(inside("kode_wilayah_domisili", "\u3000"))
+          .alias("kode_wilayah_domisili")), sep)
+    w = ingest_and_stage(landing, tmp_path)
+    assert staged(w) == clean
+
+
 # --- 6. a file still being written ----------------------------------------------------------------
 
 def test_file_cut_at_half_refuses_to_publish(landing, tmp_path):

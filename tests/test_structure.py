@@ -132,3 +132,7 @@ def test_an_older_database_gains_declared_columns_and_undeclared_writes_fail(tmp
             "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = 'deliveries'").fetchall()}
         with pytest.raises(LookupError, match="marts.nowhere is not declared"):
             db.replace_rows(con, "marts.nowhere", date(2025, 6, 8), "SELECT DATE '2025-06-08' AS snapshot_date")
+        con.execute("ALTER TABLE raw.deliveries ALTER COLUMN rows_read TYPE VARCHAR")  # a declaration changed since
+    with pytest.raises(TypeError, match=r"raw.deliveries.rows_read is VARCHAR, declared BIGINT"):
+        with db.connect(path):
+            pass

@@ -67,11 +67,16 @@ def declare(con: duckdb.DuckDBPyConnection) -> None:
 
     One catalogue query when everything is in place already; the script runs only when something differs.
     """
-    have: dict[str, set[str]] = {table: set(columns) for table, columns in con.execute(
-        """SELECT schema_name || '.' || table_name, list(column_name) FROM duckdb_columns()
+    have: dict[str, dict[str, str]] = {table: dict(columns) for table, columns in con.execute(
+        """SELECT schema_name || '.' || table_name, list((column_name, data_type)) FROM duckdb_columns()
            WHERE database_name = current_database() GROUP BY 1""").fetchall()}
     wanted = declared()
-    if all(table in have and {c for c, _ in columns} <= have[table] for table, columns in wanted.items()):
+    changed = [f"{table}.{c} is {have[table][c]}, declared {t}" for table, columns in wanted.items() if table in have
+               for c, t in columns if c in have[table] and have[table][c] != t]
+    if changed:  # e.g. a column's kind changed in sources/catalog.py after a first run: never convert silently
+        raise TypeError(f"the pipeline database disagrees with the declarations: {'; '.join(changed)}. Drop those "
+                        "tables (DROP TABLE <table>) and rerun the snapshots they held, or restore the declaration.")
+    if all(table in have and {c for c, _ in columns} <= set(have[table]) for table, columns in wanted.items()):
         return
     for schema in LAYER_SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")

@@ -80,9 +80,11 @@ CREATE OR REPLACE TEMP MACRO parse_count(t) AS CASE
     WHEN regexp_full_match(trim(t), '[0-9]+(\.0+)?') THEN try_cast(split_part(trim(t), '.', 1) AS BIGINT)
 END;
 
--- Codes are text: trimmed, never numbers. The marks spreadsheet users type to keep a code as text are
--- removed: a leading apostrophe ('7471...) and Excel's formula form ="7471...". NULL when empty.
-CREATE OR REPLACE TEMP MACRO clean_code(t) AS nullif(regexp_replace(trim(t), '^(?:''|="(.*)"$)', '\1'), '');
+-- Codes are text, never numbers. The marks spreadsheet users type to keep a code as text are removed: a
+-- leading apostrophe ('7471...) and Excel's formula form ="7471..."; and so is white space anywhere (a code
+-- holds none: '7471 0112 0395 0003' is the NIK 7471011203950003). NULL when empty.
+CREATE OR REPLACE TEMP MACRO clean_code(t) AS
+    nullif(regexp_replace(regexp_replace(trim(t), '^(?:''|="(.*)"$)', '\1'), '\s+', '', 'g'), '');
 
 -- Kepmendagri village code, dotted '74.71.01.1005' or plain '7471011005', as dotted text.
 CREATE OR REPLACE TEMP MACRO village_code(t) AS CASE
