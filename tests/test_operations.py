@@ -323,8 +323,10 @@ def test_the_uis_partitions_are_exactly_the_delivered_folders(server):
     dev, _ = server
     nodes = dev.gql("{ assetNodes { assetKey { path } partitionDefinition { type name } "
                     "partitionKeysByDimension { partitionKeys } } }")["assetNodes"]
-    assert nodes and all(n["partitionDefinition"] == {"type": "DYNAMIC", "name": SNAPSHOTS} for n in nodes)
-    for node in nodes:
+    partitioned = [n for n in nodes if n["partitionDefinition"] is not None]
+    assert {n["assetKey"]["path"][0] for n in nodes if n not in partitioned} == {"reference"}  # reference data
+    assert partitioned and all(n["partitionDefinition"] == {"type": "DYNAMIC", "name": SNAPSHOTS} for n in partitioned)
+    for node in partitioned:
         (dimension,) = node["partitionKeysByDimension"]
         assert sorted(dimension["partitionKeys"]) == [d.isoformat() for d in BACKFILL_DATES], node["assetKey"]
 
