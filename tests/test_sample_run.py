@@ -21,8 +21,9 @@ def sample(tmp_path_factory):
     warehouse = make_warehouse(root / "landing", root / "warehouse")
     run_snapshot(warehouse, SAMPLE_DATE)
     records = pl.read_parquet(root / "truth" / SAMPLE_DATE.isoformat() / "records.parquet")
-    with duckdb.connect(str(warehouse.analytics_db), read_only=True) as con:
+    with duckdb.connect(str(warehouse.restricted_db), read_only=True) as con:  # person-level rows: restricted tier
         links = pl.from_arrow(con.sql("SELECT source, source_row, person_key, match_method FROM record_links").to_arrow_table())
+    with duckdb.connect(str(warehouse.analytics_db), read_only=True) as con:
         city = con.execute("SELECT eligible_workforce, covered_workers FROM coverage_by_region WHERE level = 'city'").fetchall()[0]
         quality = pl.from_arrow(con.sql("SELECT * FROM data_quality").to_arrow_table())
     return dict(root=root, truth=truth, warehouse=warehouse, records=records, links=links, city=city, quality=quality)
@@ -100,3 +101,4 @@ def test_no_personal_data_in_analytics(sample):
     personal = personal_values(sample["root"] / "landing" / SAMPLE_DATE.isoformat())
     assert len(personal) > 1000
     assert leaks(sample["warehouse"].analytics_db, personal) == []
+    assert leaks(sample["warehouse"].restricted_db, personal) == []  # pseudonymised: no NIK, KPJ, name either
