@@ -129,9 +129,15 @@ TABLES: dict[str, str | Table] = {
         derived_from={"coverage_pct_estimate": ("covered_workers_estimate", "eligible_workforce")}),
     "employer_compliance": Table(
         "SELECT * FROM publish.employer_compliance", not_counts=("wage_floor", "pds_kinds", "inspection_rank"),
-        derived_from={"below_wage_floor_pct": ("workers_below_wage_floor", "active_workers")}),
+        # unregistered = declared - active: each of the two gives the other back
+        derived_from={"below_wage_floor_pct": ("workers_below_wage_floor", "active_workers", "unregistered_workers"),
+                      "unregistered_workers": ("active_workers",), "active_workers": ("unregistered_workers",)}),
+    # covered + not covered = matched + not matched = roster: a hidden count would come back from its complement
     "opd_coverage": Table("SELECT * FROM publish.opd_coverage",
-                          derived_from={"staff_covered_pct": ("staff_covered", "staff_on_roster")}),
+                          derived_from={"staff_covered_pct": ("staff_covered", "staff_not_covered", "staff_on_roster"),
+                                        "staff_covered": ("staff_not_covered",), "staff_not_covered": ("staff_covered",),
+                                        "staff_matched": ("staff_not_matched",),
+                                        "staff_not_matched": ("staff_matched",)}),
     "bpu_lapse": "SELECT * FROM publish.bpu_lapse",
     "coverage_changes": Table("SELECT * FROM publish.coverage_changes", not_counts=("days_since_previous_snapshot",)),
     "workers": Table("""SELECT w.snapshot_date, k.person_key, w.* EXCLUDE (snapshot_date, person_id)
@@ -360,7 +366,8 @@ def _swap_file(warehouse: Warehouse, tier: str) -> None:
     """Make the built file read-only, clear a stale WAL an analyst's read-write session left, rename it in."""
     live = tier_db(warehouse, tier)
     build = live.with_name(live.name + ".building")
-    os.chmod(build, 0o444)
+    # read-only for everyone; the restricted tier (personal data) for its owner and group only
+    os.chmod(build, 0o444 if tier == OPEN else 0o440)
     _fsync(build)
     # A WAL beside the live file belongs to someone who opened it read-write: replayed against the new file
     # it would fail every later reader ("WAL does not match database file"). Their writes are not ours.

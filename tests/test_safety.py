@@ -171,9 +171,25 @@ def test_parquet_files_carry_the_publication_id_of_analytics_duckdb(published):
 AS_ANALYST = "import os, sys, duckdb\nif os.geteuid() == 0: os.setgid(65534); os.setuid(65534)\n"
 
 
+def test_a_hidden_count_does_not_come_back_from_its_complement_or_its_rate():
+    """covered + not covered = roster: with 2 not covered of 22, both counts and the rate are hidden."""
+    from assets.publish import suppressed_select
+
+    with duckdb.connect() as con:
+        select = ("SELECT * FROM (VALUES ('OPD-1', 22::BIGINT, 22::BIGINT, 20::BIGINT, 2::BIGINT, 0::BIGINT, 20 / 22 * 100.0,"
+                  " 20::BIGINT, 0::BIGINT)) t(kode_opd, staff_on_roster, staff_matched, staff_covered, staff_not_covered,"
+                  " staff_not_matched, staff_covered_pct, staff_covered_pu, staff_covered_bpu)")
+        columns = con.execute(f"DESCRIBE {select}").fetchall()
+        row = con.execute(suppressed_select("opd_coverage", select, [(c, t) for c, t, *_ in columns]),
+                          {"threshold": 5}).fetchall()[0]
+    named = dict(zip([c for c, *_ in columns] + ["suppressed"], row))
+    assert named["staff_on_roster"] == 22 and named["staff_covered"] is None and named["staff_not_covered"] is None
+    assert named["staff_covered_pct"] is None
+
+
 def test_published_files_are_read_only_and_a_read_write_open_is_refused(published):
-    for db in (published.analytics_db, published.restricted_db):
-        assert db.stat().st_mode & 0o777 == 0o444
+    assert published.analytics_db.stat().st_mode & 0o777 == 0o444
+    assert published.restricted_db.stat().st_mode & 0o777 == 0o440  # personal data: not for every local user
     # root ignores file modes: the reader runs as an ordinary user, on a copy in a folder it can enter
     folder = Path(tempfile.mkdtemp())
     try:
