@@ -182,15 +182,18 @@ def summary(analytics_db: Path, snapshot_date: date) -> str:
         segments = con.execute("""SELECT segment, registrations, active_registrations, active_workers, exclusive_workers
                                   FROM coverage_by_segment WHERE snapshot_date = ?
                                   ORDER BY list_position(['PU', 'BPU', 'JAKON'], segment)""", [snapshot_date]).fetchall()
-        outside = first(con, "SELECT coalesce(sum(covered_workers), 0) FROM covered_outside_area WHERE snapshot_date = ?",
-                        [snapshot_date])[0]
+        # a sum over rows with hidden cells (under the disclosure threshold) is a lower bound, and says so
+        outside, outside_hidden = first(con, "SELECT coalesce(sum(covered_workers), 0), count(*) FILTER (WHERE "
+                                             "covered_workers IS NULL) FROM covered_outside_area WHERE snapshot_date = ?",
+                                        [snapshot_date])
         quarantined = first(con, "SELECT coalesce(sum(rows_quarantined), 0) FROM data_quality WHERE snapshot_date = ?",
                                   [snapshot_date])[0]
         opd = None  # the OPD roster is optional (issue 12): an OPD all of whose non-ASN staff are covered, and the rest
         if first(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'opd_coverage'")[0]:
             opd = first(con, """SELECT count(*), sum(staff_on_roster), sum(staff_covered),
                                        count(*) FILTER (WHERE staff_covered = staff_on_roster),
-                                       sum(staff_on_roster) FILTER (WHERE staff_covered = staff_on_roster)
+                                       sum(staff_on_roster) FILTER (WHERE staff_covered = staff_on_roster),
+                                       count(*) FILTER (WHERE staff_covered IS NULL OR staff_on_roster IS NULL)
                                 FROM opd_coverage WHERE snapshot_date = ?""", [snapshot_date])
     if city is None:
         return f"No coverage figures for {snapshot_date} in {analytics_db}."
@@ -213,12 +216,16 @@ def summary(analytics_db: Path, snapshot_date: date) -> str:
         lines.append(f"  The segments' registrations add up to {received:,}, yet only {covered:,} people are covered: "
                      "one person can hold several registrations, in one segment or across segments, and many "
                      "registrations are no longer active. Count people, not registrations.")
-    if outside:
-        lines.append(f"  {outside:,} covered workers live outside the area; they are reported apart, not in its rate.")
+    at_least = "at least "  # the sum leaves out cells hidden under the disclosure threshold
+    if outside or outside_hidden:
+        lines.append(f"  {at_least if outside_hidden else ''}{outside:,} covered workers live outside the area; they are "
+                     "reported apart, not in its rate.")
     if opd and opd[0]:
-        n_opd, staff, staff_covered, full, full_staff = opd
-        lines.append(f"  Non-ASN staff of {n_opd} OPD on the roster: {staff_covered or 0:,} of {staff or 0:,} covered; "
-                     f"{full} OPD have registered all theirs ({full_staff or 0:,} staff; see opd_coverage).")
+        n_opd, staff, staff_covered, full, full_staff, hidden = opd
+        lines.append(f"  Non-ASN staff of {n_opd} OPD on the roster: {at_least if hidden else ''}{staff_covered or 0:,} "
+                     f"of {at_least if hidden else ''}{staff or 0:,} covered; {full} OPD have registered all theirs "
+                     f"({full_staff or 0:,} staff; see opd_coverage" + (f"; {hidden} OPD with cells hidden under the "
+                     "disclosure threshold)." if hidden else ")."))
     lines.append(f"  {quarantined:,} rows were quarantined (see the data_quality table).")
     return "\n".join(lines)
 
