@@ -68,6 +68,7 @@ def test_run_refuses_an_empty_demo_or_short_key(env, monkeypatch, capsys, key, s
 
 @pytest.mark.parametrize("variable, value", [("JAMSOSTEK_AREA_CODE", "74.71' OR 1=1 --"),
                                              ("JAMSOSTEK_AREA_CODE", "99.99"),
+                                             ("JAMSOSTEK_AREA_CODE", "74"), ("JAMSOSTEK_AREA_CODE", "74.71.01"),
                                              ("JAMSOSTEK_IDENTITY_METHOD", "fuzzy"),
                                              ("JAMSOSTEK_DISCLOSURE_THRESHOLD", "five")])
 def test_a_bad_setting_fails_at_start_by_name(env, monkeypatch, capsys, variable, value):

@@ -67,10 +67,13 @@ class Warehouse(dg.ConfigurableResource):
         if not regions.is_file():
             raise BadSetting(f"JAMSOSTEK_REFERENCE_DIR={self.reference_dir}: no {REGIONS_FILE} there.")
         with regions.open(newline="", encoding="utf-8") as f:
-            codes = {row["code"] for row in csv.DictReader(f)}
-        if self.area_code not in codes:
+            levels = {row["code"]: row["level"] for row in csv.DictReader(f)}
+        if self.area_code not in levels:
             raise BadSetting(f"JAMSOSTEK_AREA_CODE={self.area_code!r} is not a region code of {regions} "
                              "(dotted Kepmendagri code, e.g. 74.71 for Kota Kendari).")
+        if levels[self.area_code] != "regency":  # the rate is a regency's: its districts and villages roll up to it
+            raise BadSetting(f"JAMSOSTEK_AREA_CODE={self.area_code!r} is a {levels[self.area_code]}; give the code of a "
+                             "regency or city (kabupaten/kota), e.g. 74.71 for Kota Kendari.")
         if self.identity_method not in IDENTITY_METHODS:
             raise BadSetting(f"JAMSOSTEK_IDENTITY_METHOD={self.identity_method!r}: use one of {', '.join(IDENTITY_METHODS)}.")
         if self.linkage_engine not in LINKAGE_ENGINES:
