@@ -25,6 +25,7 @@ warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 from checks.deliveries import damage_summary  # noqa: E402
+from pipelines import progress  # noqa: E402
 from warehouse.lock import WarehouseBusy, writer_lock  # noqa: E402
 from warehouse.partitions import ensure_snapshots, is_due, landing_dates  # noqa: E402
 from warehouse.resources import (BadSetting, DEMO_PSEUDONYM_KEY, Warehouse, check_pseudonym_key,  # noqa: E402
@@ -43,11 +44,13 @@ CLI_PID_TAG, CLI_HOST_TAG = "jamsostek/cli_pid", "jamsostek/cli_host"
 POOL = "pipeline_db"
 
 
-def run_snapshot(warehouse: Warehouse, snapshot_date: date, *, wait_seconds: float = 0) -> None:
+def run_snapshot(warehouse: Warehouse, snapshot_date: date, *, wait_seconds: float = 0,
+                 progress: bool = False) -> None:
     """Run the Definitions' own `snapshot_job` for one snapshot date, with this warehouse, and publish.
 
     Holds the warehouse's writer lock for the whole run (a second run waits `wait_seconds`, then fails
     naming the holder). With DAGSTER_HOME set, the run is recorded in that instance and takes its pool.
+    `progress`: a line on stderr per step as it ends (pipelines/progress.py).
     """
     from pipelines.definitions import defs  # heavy import, only when running
 
@@ -66,7 +69,8 @@ def run_snapshot(warehouse: Warehouse, snapshot_date: date, *, wait_seconds: flo
                 partition_key=snapshot_date.isoformat(), instance=instance, raise_on_error=False,
                 resources={"warehouse": warehouse},
                 tags={CLI_PID_TAG: str(os.getpid()), CLI_HOST_TAG: socket.gethostname()},
-                run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+                run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}},
+                                        **({"progress": {}} if progress else {})}},
             )
     except WarehouseBusy as exc:
         raise RunFailed(str(exc)) from None
@@ -328,10 +332,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--date", type=_date, required=True, help="snapshot date: a landing folder YYYY-MM-DD")
     run.add_argument("--wait", type=float, default=0, metavar="SECONDS",
                      help="when another run writes the warehouse, wait this long for it before giving up")
+    run.add_argument("--quiet", action="store_true",
+                     help="no progress lines (none either when stderr is not a terminal)")
 
     demo = sub.add_parser("demo", help="generate the Kendari sample, run it and print the summary")
     demo.add_argument("--scale", type=float, default=1.0, help="1.0 = Kendari 2025 (140,940 registrations)")
     demo.add_argument("--seed", type=int, default=42, help="random seed of the sample")
+    demo.add_argument("--quiet", action="store_true",
+                      help="no progress lines (none either when stderr is not a terminal)")
 
     snaps = sub.add_parser("snapshots", help="register every delivered landing folder as a snapshot partition of "
                                              "the Dagster instance of $DAGSTER_HOME (what the landing sensor does "
@@ -368,16 +376,16 @@ def main(argv: list[str] | None = None) -> int:
             from sample.generator import generate
             landing = args.landing or Path(os.environ.get("JAMSOSTEK_LANDING_DIR", "data/landing"))
             from sample.progress import progress_bar
-            with progress_bar(quiet=args.quiet) as progress:
+            with progress_bar(quiet=args.quiet) as bar:
                 truth = generate(landing, args.truth, args.date, seed=args.seed, scale=args.scale,
-                                 formats=args.formats, progress=progress)
+                                 formats=args.formats, progress=bar)
             print(f"Landing zone written to {landing / args.date.isoformat()}, ground truth to {args.truth}.")
             print(json.dumps(truth, indent=2, default=str))
         elif args.command == "run":
             check_pseudonym_key(os.environ.get("JAMSOSTEK_PSEUDONYM_KEY"))
             warehouse = warehouse_from_env()
             warehouse.validate()
-            run_snapshot(warehouse, args.date, wait_seconds=args.wait)
+            run_snapshot(warehouse, args.date, wait_seconds=args.wait, progress=progress.wanted(args.quiet))
             print(summary(warehouse.analytics_db, args.date))
             print(damage_summary(warehouse, args.date))
             print(_report_line(warehouse.analytics_db, args.date))
@@ -391,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
                                   pseudonym_key=DEMO_PSEUDONYM_KEY)
             print(f"Demo: synthetic Kendari landing zone in {landing}; pseudonyms use the published demo key, "
                   "so they are NOT secret (every table's comment and the Parquet metadata say so too).")
-            run_snapshot(warehouse, DEMO_DATE)
+            run_snapshot(warehouse, DEMO_DATE, progress=progress.wanted(args.quiet))
             print(summary(warehouse.analytics_db, DEMO_DATE))
             print(damage_summary(warehouse, DEMO_DATE))
             print(_truth_comparison(truth_dir, warehouse.analytics_db, DEMO_DATE))

@@ -15,6 +15,7 @@ from checks.gx import GreatExpectationsResource
 from checks.reconciliation import reconciliation_checks
 from checks.suites import suite_checks
 from warehouse.resources import warehouse_from_env
+from pipelines.progress import step_progress
 from pipelines.schedules import build_nightly_schedule
 from pipelines.sensors import build_landing_sensor
 
@@ -60,4 +61,6 @@ defs = dg.Definitions(
     sensors=[landing_sensor],
     executor=snapshot_executor,  # also for materialisations and backfills launched from the asset graph
     resources={"warehouse": warehouse_from_env(), "gx": GreatExpectationsResource()},
+    # a run that configures no logger gets Dagster's own; `jamsostek run` adds the progress lines (pipelines/progress.py)
+    loggers={"console": dg.colored_console_logger, "progress": step_progress},
 )

@@ -1,10 +1,15 @@
 """`jamsostek run` as a person meets it: clear messages when it cannot run."""
 
+import io
+import re
 import shutil
 
+import duckdb
 import pytest
 
 from pipelines.cli import main
+from pipelines.definitions import defs
+from pipelines.progress import wanted
 from tests.conftest import CONTRACT_SAMPLE
 
 GOOD_KEY = "0123456789abcdef0123456789abcdef-test"
@@ -37,6 +42,38 @@ def test_run_names_a_missing_snapshot_folder(env, monkeypatch, capsys):
 def test_run_prints_the_summary(env, monkeypatch, capsys):
     monkeypatch.setenv("JAMSOSTEK_PSEUDONYM_KEY", GOOD_KEY)
     assert main(["run", "--date", "2025-06-08"]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert "covered workers              4" in out and "16.67 %" in out
     assert "add up to 14, yet only 4 people are covered" in out
+    assert " ok  " not in err  # stderr is not a terminal here: no progress lines
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_run_on_a_terminal_prints_each_step_as_it_ends_with_its_rows(env, monkeypatch, capsys):
+    monkeypatch.setenv("JAMSOSTEK_PSEUDONYM_KEY", GOOD_KEY)
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert main(["run", "--date", "2025-06-08"]) == 0
+    line = re.compile(r"^ *(\d+\.\d) s  (ok|warn|FAILED|skipped) +(\S+) +(?:([\d,]+) rows)? +(\d+\.\d) s$")
+    lines = [line.match(text) for text in terminal.getvalue().splitlines() if line.match(text)]
+    steps = {m.group(3): m for m in lines}
+    job = defs.resolve_job_def("snapshot_job")
+    assert set(steps) == {node.name.replace("__", "/") for node in job.graph.node_defs}  # every step, once
+    elapsed = [float(m.group(1)) for m in lines]
+    assert elapsed == sorted(elapsed) and all(m.group(2) in ("ok", "warn") for m in lines)
+    analytics = env / "warehouse" / "analytics.duckdb"
+    with duckdb.connect(str(analytics), read_only=True) as con:
+        regions = con.execute("SELECT count(*) FROM coverage_by_region").fetchone()[0]
+    assert steps["marts/coverage_by_region"].group(4) == f"{regions:,}"
+    assert steps["staging/pu_workers"].group(4) == "4"
+    assert steps["raw/pu_workers_header_as_contract"].group(4) is None  # a check writes no rows
+
+
+def test_progress_only_on_a_terminal_and_not_when_quiet():
+    assert wanted(quiet=False, stream=Terminal())
+    assert not wanted(quiet=True, stream=Terminal())
+    assert not wanted(quiet=False, stream=io.StringIO())
