@@ -111,18 +111,8 @@ def generate(landing_dir: Path, truth_dir: Path, snapshot_date: date = date(2025
     people, vocab = draw_people(rng, ref, inside, outside, uncovered, d, scale)
     reg = draw_registrations(rng, ref, people, {s: target[s] - unusable[s] for s in WORKER_SOURCES}, unusable, d,
                              scale)
-    persons = attribute_regions(ref, people, reg.rows)
-    covered = persons["covered"].to_numpy()
-    if int((covered & persons["in_area"].to_numpy()).sum()) != inside:  # by construction: a failure is a bug
-        raise RuntimeError("the region rule does not give the calibrated number of covered workers")
-
     # the rows as written, dirt included, and the truth of each row
-    placed_by_nik = covered & (persons["region_level"] == "district").fill_null(False).to_numpy()
-    nik_issues = draw_nik_issues(rng, reg.rows, keep_clean=placed_by_nik)
-    frames, truth = {}, {}
-    for s in WORKER_SOURCES:
-        frames[s], nik_issues[s], birth_date_issue = registration_frame(rng, s, reg, people, vocab, ref, nik_issues[s])
-        truth[s] = record_truth(s, reg.rows[s], nik_issues[s], birth_date_issue, people.collision)
+    persons, frames, truth = rows_as_written(rng, ref, people, vocab, reg, inside)
     report(people_n // 2, people_n, "rows")
     frames, spare_kpj = assign_kpj(rng, frames, unusable)
     for s in WORKER_SOURCES:
@@ -210,6 +200,24 @@ def generate_chunked(landing_dir: Path, truth_dir: Path, d: date, seed: int, sca
     return summary
 
 
+def rows_as_written(rng: np.random.Generator, ref: Reference, people: People, vocab, reg, inside: int,
+                    first_person: int = 0) -> tuple[pl.DataFrame, dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
+    """(persons with their region, each worker source's rows as written with their dirt, the truth of each row)
+    for people drawn with their registrations `reg`; person_id counts on from `first_person`. Raises
+    RuntimeError when the region rule misses the calibrated `inside` covered workers (a bug)."""
+    persons = attribute_regions(ref, people, reg.rows, first_person)
+    covered = persons["covered"].to_numpy()
+    if int((covered & persons["in_area"].to_numpy()).sum()) != inside:  # by construction: a failure is a bug
+        raise RuntimeError("the region rule does not give the calibrated number of covered workers")
+    placed_by_nik = covered & (persons["region_level"] == "district").fill_null(False).to_numpy()
+    nik_issues = draw_nik_issues(rng, reg.rows, keep_clean=placed_by_nik)
+    frames, truth = {}, {}
+    for s in WORKER_SOURCES:
+        frames[s], nik_issues[s], birth_date_issue = registration_frame(rng, s, reg, people, vocab, ref, nik_issues[s])
+        truth[s] = record_truth(s, reg.rows[s], nik_issues[s], birth_date_issue, people.collision, first_person)
+    return persons, frames, truth
+
+
 def draw_block(rng: np.random.Generator, ref: Reference, d: date, scale: float, emp: Employers, proj: Projects,
                serials: NikSerials,
                groups: np.ndarray, pairs: int, usable_rows: dict[str, int], unusable: dict[str, int],
@@ -223,16 +231,7 @@ def draw_block(rng: np.random.Generator, ref: Reference, d: date, scale: float, 
     people, vocab = draw_people(rng, ref, inside, outside, uncovered, d, scale, serials=serials,
                                 collision_pairs=pairs)
     reg = draw_rows(rng, ref, people, emp, proj, usable_rows, d)
-    persons = attribute_regions(ref, people, reg.rows, first_person)
-    covered = persons["covered"].to_numpy()
-    if int((covered & persons["in_area"].to_numpy()).sum()) != inside:  # by construction: a failure is a bug
-        raise RuntimeError("the region rule does not give the calibrated number of covered workers")
-    placed_by_nik = covered & (persons["region_level"] == "district").fill_null(False).to_numpy()
-    nik_issues = draw_nik_issues(rng, reg.rows, keep_clean=placed_by_nik)
-    frames, truth = {}, {}
-    for s in WORKER_SOURCES:
-        frames[s], nik_issues[s], birth_date_issue = registration_frame(rng, s, reg, people, vocab, ref, nik_issues[s])
-        truth[s] = record_truth(s, reg.rows[s], nik_issues[s], birth_date_issue, people.collision, first_person)
+    persons, frames, truth = rows_as_written(rng, ref, people, vocab, reg, inside, first_person)
     frames, spare_kpj = assign_kpj(rng, frames, unusable, kpj_range)
     for s in WORKER_SOURCES:
         frames[s], truth[s] = add_unusable(rng, s, frames[s], truth[s], unusable[s], spare_kpj.get(s),
