@@ -36,3 +36,10 @@ def contract_run(tmp_path_factory) -> Warehouse:
     warehouse = make_warehouse(landing, root / "warehouse")
     run_snapshot(warehouse, SAMPLE_DATE)
     return warehouse
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Modules that hold slow end-to-end tests run first: under `-n 2 --dist loadfile` (pyproject.toml) each
+    module stays on one worker, and starting the longest first lets the short ones fill the other worker."""
+    slow_modules = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.module.__name__ not in slow_modules)  # stable: file order kept within

@@ -1,5 +1,6 @@
 """`dagster dev` as a user starts it (workspace.yaml, the project's dagster.yaml in a fresh DAGSTER_HOME), on
-loopback, for the end-to-end tests; GraphQL helpers; and the run history read back from the instance."""
+loopback, for the end-to-end tests; GraphQL helpers; the run history read back from the instance; a landing zone
+of the contract sample delivered on several dates."""
 
 import json
 import os
@@ -11,13 +12,14 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Iterator
 
 import dagster as dg
 import requests
 
-from tests.conftest import TEST_KEY
+from tests.conftest import CONTRACT_SAMPLE, SAMPLE_DATE, TEST_KEY
 
 PROJECT = Path(__file__).resolve().parents[1]
 DAGSTER = Path(sys.executable).with_name("dagster")
@@ -184,3 +186,22 @@ def lock_errors(instance: dg.DagsterInstance, run_ids: list[str]) -> list[str]:
             if any(marker in text for marker in LOCK_ERRORS):
                 found.append(f"{run_id} {record.step_key}: {text[:300]}")
     return found
+
+
+def landing_with(root: Path, dates: list[date]) -> Path:
+    """The contract sample delivered on each of `dates` (its registry files cover 2024-12-31 and 2025-06-30)."""
+    landing = root / "landing"
+    shutil.copytree(CONTRACT_SAMPLE / "civil_registry", landing / "civil_registry")
+    for d in dates:
+        shutil.copytree(CONTRACT_SAMPLE / SAMPLE_DATE.isoformat(), landing / d.isoformat())
+    return landing
+
+
+def assert_one_writer_at_a_time(instance: dg.DagsterInstance, run_ids: list[str]):
+    """No DuckDB lock error in these runs, and no step started before the one before it had finished."""
+    assert lock_errors(instance, run_ids) == []
+    intervals = step_intervals(instance, run_ids)
+    assert intervals
+    for (start, end, run, step), (next_start, _, next_run, next_step) in zip(intervals, intervals[1:]):
+        assert end <= next_start, f"{run}/{step} still running when {next_run}/{next_step} started"
+    return intervals
