@@ -30,6 +30,18 @@ ROW_COUNT_STEADY = "row_count_steady"
 DEFAULT_MAX_ROW_DROP = 0.30
 # Above this share of a file's rows quarantined the run's summary names the delivery (mostly_loaded blocks at 50%).
 SUMMARY_QUARANTINED_SHARE = 0.05
+# Above this share of a file's rows with a field set aside (the row kept and counted) the summary names it too.
+SUMMARY_FIELD_DEFECT_SHARE = 0.05
+
+# Per source: rows with a field set aside, and the field and reason set aside most often (ties by name).
+FIELD_DEFECTS_SQL = """
+WITH d AS (SELECT source, source_row, field, reason FROM staging.field_defects WHERE snapshot_date = ?),
+top AS (SELECT source, field || ' (' || reason || ')' AS most_often,
+               row_number() OVER (PARTITION BY source ORDER BY count(*) DESC, field, reason) AS rank
+        FROM d GROUP BY source, field, reason)
+SELECT source, (SELECT count(DISTINCT source_row) FROM d WHERE d.source = top.source), most_often
+FROM top WHERE rank = 1
+"""
 
 
 def max_row_drop() -> float:
@@ -174,7 +186,8 @@ FROM raw.deliveries d WHERE d.snapshot_date = ? ORDER BY d.source
 
 def damaged_deliveries(warehouse: Warehouse, snapshot_date: date) -> list[str]:
     """One line per damaged delivery of the snapshot, naming the file and what to do: cut off, rows with a wrong
-    number of fields, a sudden drop in rows since the previous snapshot, many rows quarantined. For the summary
+    number of fields, a sudden drop in rows since the previous snapshot, many rows quarantined, many rows with a
+    field set aside (a wage, a birth date that could not be read: the row is kept). For the summary
     a person reads after `jamsostek run`; the checks in the Dagster UI say the same."""
     if not warehouse.pipeline_db.exists():
         return []
@@ -185,6 +198,10 @@ def damaged_deliveries(warehouse: Warehouse, snapshot_date: date) -> list[str]:
             "(SELECT count(*) FROM staging.quarantine q WHERE q.snapshot_date = d.snapshot_date AND q.source = d.source)",
             "0")
         rows = con.execute(sql, [snapshot_date]).fetchall()
+        has_defects = first(con, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'staging' "
+                                 "AND table_name = 'field_defects'")[0]
+        defects = {source: (n, most) for source, n, most in
+                   (con.execute(FIELD_DEFECTS_SQL, [snapshot_date]).fetchall() if has_defects else [])}
         lines = []
         for source, file, file_format, rows_read, malformed, cut, quarantined in rows:
             if file_format == "none":
@@ -202,6 +219,11 @@ def damaged_deliveries(warehouse: Warehouse, snapshot_date: date) -> list[str]:
             if rows_read and quarantined / rows_read > SUMMARY_QUARANTINED_SHARE:
                 lines.append(f"{file}: {quarantined:,} of {rows_read:,} rows ({quarantined / rows_read:.0%}) "
                              "quarantined; send the sender the feedback file and ask for a corrected extract.")
+            affected, most_often = defects.get(source, (0, None))
+            if rows_read and affected / rows_read > SUMMARY_FIELD_DEFECT_SHARE:
+                lines.append(f"{file}: {affected:,} of {rows_read:,} rows ({affected / rows_read:.0%}) had a field set "
+                             f"aside, most often {most_often}; those rows stay counted. Send the sender the feedback "
+                             "file and ask for the fields to be corrected.")
     return lines
 
 
@@ -209,5 +231,6 @@ def damage_summary(warehouse: Warehouse, snapshot_date: date) -> str:
     """The run summary's paragraph on deliveries: every damaged one named with what to do, or that all arrived whole."""
     lines = damaged_deliveries(warehouse, snapshot_date)
     if not lines:
-        return "  Every delivery arrived whole (no file cut off, no sudden drop in rows, few rows quarantined)."
+        return ("  Every delivery arrived whole (no file cut off, no sudden drop in rows, few rows quarantined or "
+                "with a field set aside).")
     return "\n".join(["  Deliveries to look at:", *(f"  - {line}" for line in lines)])

@@ -424,6 +424,16 @@ def test_implausible_birth_date_or_unparseable_wage_leaves_the_worker_covered(di
     assert query(dirty_run, "SELECT source, field, reason, rows FROM marts.field_defects ORDER BY ALL") == [
         ("employers", "npwp", "invalid_npwp", 1), ("pu_workers", "program", "invalid_program", 1),
         ("pu_workers", "tanggal_lahir", "implausible_tanggal_lahir", 1), ("pu_workers", "upah", "invalid_upah", 1)]
+    # the run's summary names a delivery with many rows that had a field set aside, and the field most often so
+    from checks.deliveries import damage_summary, damaged_deliveries
+    lines = [line for line in damaged_deliveries(dirty_run, SAMPLE_DATE) if "field set aside" in line]
+    assert lines == [
+        "2025-06-08/employers.csv: 1 of 2 rows (50%) had a field set aside, most often npwp (invalid_npwp); those rows "
+        "stay counted. Send the sender the feedback file and ask for the fields to be corrected.",
+        "2025-06-08/pu_workers.csv: 1 of 6 rows (17%) had a field set aside, most often program (invalid_program); "
+        "those rows stay counted. Send the sender the feedback file and ask for the fields to be corrected."]
+    assert "Deliveries to look at" in damage_summary(dirty_run, SAMPLE_DATE)
+    assert not any("field set aside" in line for line in damaged_deliveries(contract_run, SAMPLE_DATE))
 
 
 def test_feedback_files_hold_exactly_the_refused_and_defective_rows(dirty_run):
