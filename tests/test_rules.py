@@ -189,16 +189,6 @@ def test_nik_structure_is_a_flag_not_a_reason_to_quarantine(landing, tmp_path):
     assert query(w, "SELECT nik, nik_is_valid(nik) FROM staging.pu_workers ORDER BY source_row") == list(NIKS.items())
 
 
-def test_codes_written_back_from_a_spreadsheets_float_keep_their_digits(landing, tmp_path):
-    """'7471010505900011.0': a NIK, KPJ or village code that went through a float column keeps its district,
-    its key and its village; scientific notation has lost digits and stays invalid."""
-    w = pu_rows(landing, tmp_path, row(nik="7471010505900011.0", kpj="14012345678.0", kode_wilayah_domisili="7471011005.00"),
-                row(kpj="K2", nik="7.47101050590001E+15"))
-    assert counts(w, "pu_workers") == (2, 2, 0) and field_defects(w, "pu_workers") == {}
-    assert query(w, "SELECT kpj, nik, nik_is_valid(nik), kode_wilayah_domisili FROM staging.pu_workers ORDER BY source_row") == [
-        ("14012345678", "7471010505900011", True, "74.71.01.1005"), ("K2", "7.47101050590001E+15", False, "74.71.01.1005")]
-
-
 def test_nik_disagreeing_with_birth_date_and_sex_only_lowers_trust(landing, tmp_path):
     from assets.staging import staging_registrations
     import dagster as dg

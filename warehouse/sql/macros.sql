@@ -82,12 +82,9 @@ END;
 
 -- Codes are text, never numbers. The marks spreadsheet users type to keep a code as text are removed: a
 -- leading apostrophe ('7471...) and Excel's formula form ="7471..."; and so is white space anywhere (a code
--- holds none: '7471 0112 0395 0003' is the NIK 7471011203950003), and the '.0' a spreadsheet's float adds to
--- an all-digit code when it is written back as text ('7471011203950003.0'; 16 digits fit a double exactly).
--- A number in scientific notation ('7.47101E+15') has lost its digits and stays as it is (invalid). NULL when empty.
+-- holds none: '7471 0112 0395 0003' is the NIK 7471011203950003). NULL when empty.
 CREATE OR REPLACE TEMP MACRO clean_code(t) AS
-    nullif(regexp_replace(regexp_replace(regexp_replace(trim(t), '^(?:''|="(.*)"$)', '\1'), '\s+', '', 'g'),
-                          '^([0-9]+)\.0+$', '\1'), '');
+    nullif(regexp_replace(regexp_replace(trim(t), '^(?:''|="(.*)"$)', '\1'), '\s+', '', 'g'), '');
 
 -- Kepmendagri village code, dotted '74.71.01.1005' or plain '7471011005', as dotted text.
 CREATE OR REPLACE TEMP MACRO village_code(t) AS CASE
