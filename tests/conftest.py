@@ -38,6 +38,21 @@ def contract_run(tmp_path_factory) -> Warehouse:
     return warehouse
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A `dagster dev` on the contract sample delivered on each of BACKFILL_DATES, for one test module:
+    (DagsterDev, its warehouse folder)."""
+    from tests.dagster_dev import BACKFILL_DATES, dagster_dev, landing_with
+    from warehouse.partitions import ensure_snapshots
+
+    root = tmp_path_factory.mktemp("backfill")
+    landing = landing_with(root, BACKFILL_DATES)
+    with dagster_dev(root, landing) as dev:
+        with dev.instance() as instance:  # the sensor is off in these tests: add what it would add
+            ensure_snapshots(*BACKFILL_DATES, instance=instance)
+        yield dev, root / "warehouse"
+
+
 def pytest_collection_modifyitems(session, config, items):
     """Modules that hold slow end-to-end tests run first: under `-n 2 --dist loadfile` (pyproject.toml) each
     module stays on one worker, and starting the longest first lets the short ones fill the other worker."""

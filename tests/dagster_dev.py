@@ -12,7 +12,7 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Iterator
 
@@ -205,3 +205,13 @@ def assert_one_writer_at_a_time(instance: dg.DagsterInstance, run_ids: list[str]
     for (start, end, run, step), (next_start, _, next_run, next_step) in zip(intervals, intervals[1:]):
         assert end <= next_start, f"{run}/{step} still running when {next_run}/{next_step} started"
     return intervals
+
+
+# --- the snapshots of the backfill modules (their `dagster dev`: the `server` fixture, tests/conftest.py) -----
+
+BACKFILL_DATES = [date(2025, 1, 1) + timedelta(days=i) for i in range(30)]
+
+
+def backfill_runs(dev, backfill_id: str) -> list[dg.DagsterRun]:
+    with dev.instance() as instance:
+        return instance.get_runs(filters=dg.RunsFilter(tags={"dagster/backfill": backfill_id}))
