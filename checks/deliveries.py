@@ -192,16 +192,15 @@ def damaged_deliveries(warehouse: Warehouse, snapshot_date: date) -> list[str]:
     if not warehouse.pipeline_db.exists():
         return []
     with warehouse.connect(read_only=True) as con:
-        has_quarantine = first(con, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'staging' "
-                                    "AND table_name = 'quarantine'")[0]
-        sql = DAMAGE_SQL if has_quarantine else DAMAGE_SQL.replace(
+        # before staging has run (a refused delivery) its tables may not exist yet: nothing staged, nothing to count
+        staged = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables "
+                                            "WHERE table_schema = 'staging'").fetchall()}
+        sql = DAMAGE_SQL if "quarantine" in staged else DAMAGE_SQL.replace(
             "(SELECT count(*) FROM staging.quarantine q WHERE q.snapshot_date = d.snapshot_date AND q.source = d.source)",
             "0")
         rows = con.execute(sql, [snapshot_date]).fetchall()
-        has_defects = first(con, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'staging' "
-                                 "AND table_name = 'field_defects'")[0]
         defects = {source: (n, most) for source, n, most in
-                   (con.execute(FIELD_DEFECTS_SQL, [snapshot_date]).fetchall() if has_defects else [])}
+                   (con.execute(FIELD_DEFECTS_SQL, [snapshot_date]).fetchall() if "field_defects" in staged else [])}
         lines = []
         for source, file, file_format, rows_read, malformed, cut, quarantined in rows:
             if file_format == "none":
