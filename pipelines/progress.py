@@ -28,7 +28,7 @@ class StepProgress(logging.Handler):
         self.stream = stream
         self.started = time.monotonic()
         self.rows: dict[str, int] = {}      # step key -> rows its materialisations reported
-        self.failed_checks: dict[str, int] = {}  # step key -> 1: a check warned, 2: a check failed
+        self.check_status: dict[str, str] = {}  # step key -> "warn" (a check warned) or "FAILED" (one failed)
 
     def emit(self, record: logging.LogRecord) -> None:
         event = (getattr(record, "dagster_meta", None) or {}).get("dagster_event")
@@ -42,8 +42,10 @@ class StepProgress(logging.Handler):
         elif event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             if not evaluation.passed:  # a warning is worth a look; an error stops what depends on it
-                error = evaluation.severity == dg.AssetCheckSeverity.ERROR
-                self.failed_checks[step] = max(self.failed_checks.get(step, 0), 2 if error else 1)
+                if evaluation.severity == dg.AssetCheckSeverity.ERROR:
+                    self.check_status[step] = "FAILED"
+                else:
+                    self.check_status.setdefault(step, "warn")
         elif event.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE,
                                   dg.DagsterEventType.STEP_SKIPPED):
             self.write(step, event)
@@ -51,8 +53,8 @@ class StepProgress(logging.Handler):
     def write(self, step: str, event: dg.DagsterEvent) -> None:
         status = {dg.DagsterEventType.STEP_SUCCESS: "ok", dg.DagsterEventType.STEP_FAILURE: "FAILED",
                   dg.DagsterEventType.STEP_SKIPPED: "skipped"}[event.event_type]
-        if status == "ok" and step in self.failed_checks:
-            status = {1: "warn", 2: "FAILED"}[self.failed_checks[step]]
+        if status == "ok":
+            status = self.check_status.get(step, "ok")
         rows = f"{self.rows[step]:,} rows" if step in self.rows else ""
         duration_ms = getattr(event.event_specific_data, "duration_ms", None)
         took = f"{duration_ms / 1000:6.1f} s" if duration_ms is not None else ""
