@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shutil
 import signal
 import socket
 import sys
+import threading
 import time
 import warnings
 from contextlib import contextmanager
@@ -60,6 +62,7 @@ def run_snapshot(warehouse: Warehouse, snapshot_date: date, *, wait_seconds: flo
         raise RunFailed(f"{folder}: no landing folder for snapshot {snapshot_date}; deliver the extracts there "
                         f"(one file per source) or pick a snapshot date that has one (delivered: {delivered}).")
     job = defs.resolve_job_def("snapshot_job")
+    _import_in_background("great_expectations")
     try:
         with writer_lock(Path(warehouse.warehouse_dir), wait_seconds=wait_seconds), _instance() as instance:
             _fail_dead_cli_runs(instance)
@@ -85,6 +88,15 @@ def run_snapshot(warehouse: Warehouse, snapshot_date: date, *, wait_seconds: flo
             errors = [getattr(e.event_specific_data, "error", None) for e in result.all_events if e.is_failure]
             reasons = [_root_cause(err) for err in errors if err is not None]
         raise RunFailed("\n".join(dict.fromkeys(reasons)) or "the run failed; see the Dagster logs")
+
+
+def _import_in_background(module: str) -> None:
+    """Import a slow module on a thread while the run's first steps wait on DuckDB, which releases the GIL.
+
+    Great Expectations takes seconds to import and is first needed by the staging checks; by then it is
+    loaded. A run that needs it sooner waits for the import as it would have anyway (Python's import lock).
+    """
+    threading.Thread(target=importlib.import_module, args=(module,), name=f"import {module}", daemon=True).start()
 
 
 @contextmanager
