@@ -27,13 +27,16 @@ import copy
 import json
 import logging
 import math
+import tempfile
 import time
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Callable, Iterator
 
 import duckdb
-import polars as pl
 
 from assets import names
 from warehouse.db import first
@@ -88,14 +91,20 @@ ORDER BY n.unique_id
 """
 
 
-def features(con: duckdb.DuckDBPyConnection, records: str) -> pl.DataFrame:
-    """One row per record with the columns the model compares (names normalised by assets.names)."""
-    frame = pl.from_arrow(con.sql(FEATURES_SQL.format(records=records)).to_arrow_table())
-    con.register("named", names.add_name_columns(frame, "nama").to_arrow())
+def features(con: duckdb.DuckDBPyConnection, records: str, out: str = "link_features") -> int:
+    """Temp table `out`: one row per record of `records` with the columns the model compares (names
+    normalised by assets.names, in bounded batches). Set-based in DuckDB: no table passes through Python
+    whole. Returns the number of records."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE link_records AS {FEATURES_SQL.format(records=records)}")
     try:
-        return pl.from_arrow(con.sql(TRUST_SQL).to_arrow_table())
+        names.name_table(con, "link_records", "link_names", column="nama")
+        con.execute("CREATE OR REPLACE TEMP TABLE named AS SELECT r.*, n.* EXCLUDE (nama) FROM link_records r "
+                    "LEFT JOIN link_names n ON r.nama IS NOT DISTINCT FROM n.nama")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS {TRUST_SQL}")
     finally:
-        con.unregister("named")
+        for table in ("named", "link_names", "link_records"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+    return first(con, f"SELECT count(*) FROM {out}")[0]
 
 
 # --- the model -------------------------------------------------------------------------------------
@@ -281,24 +290,72 @@ SPLINK_COLUMNS = ("unique_id", "nik", "nik_rest", "nik_serial", "nik_trusted", "
                   "name_joined", "name_tokens", "name_first", "name_last", "name_words")
 
 
-def _splink(frame: pl.DataFrame, model: dict, engine: str = "duckdb"):
-    """A Splink linker on its own in-memory DuckDB, fed by Arrow: no lock on or config clash with the
-    pipeline database. engine="spark": the same model and blocking SQL on a Spark session (assets/spark_engine.py)."""
+SCRATCH = "linkage_scratch"  # Splink's database, as the pipeline connection names it while attached
+
+
+@dataclass
+class Engine:
+    """Splink on one engine: the linker, its database API, a connection for SQL on the engine's side
+    (`execute`, `sql`) and `table(name)`: how the pipeline connection reads that engine's table `name`."""
+
+    linker: object
+    db_api: object
+    con: object
+    version: str
+    table: Callable[[str], str]
+
+
+def scratch_path(con: duckdb.DuckDBPyConnection) -> Path:
+    """A new file for Splink's scratch database: in the pipeline connection's spill directory (an absolute
+    one: `warehouse.db.connect` sets it), else the system's temp folder."""
+    spill = first(con, "SELECT current_setting('temp_directory')")[0]
+    folder = Path(spill) if spill and Path(spill).is_absolute() else Path(tempfile.gettempdir())
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"linkage-{uuid.uuid4().hex}.duckdb"
+
+
+@contextmanager
+def _splink(con: duckdb.DuckDBPyConnection, model: dict, engine: str = "duckdb",
+            table: str = "link_features") -> Iterator[Engine]:
+    """Splink on the records of temp table `table` (its SPLINK_COLUMNS, as Splink's table `records`).
+
+    duckdb: an on-disk scratch database in the spill directory, attached to the pipeline connection and
+    filled by SQL from it; Splink works on a cursor of that connection, so under the pipeline database's
+    memory limit and spill directory (warehouse/db.py), and its results are read back by SQL. The file is
+    deleted afterwards. spark: the same model and SQL on a Spark session, through Parquet (assets/spark_engine.py).
+    """
+    select = f"SELECT {', '.join(SPLINK_COLUMNS)} FROM {table}"
     if engine == "spark":
         from assets import spark_engine
-        return spark_engine.splink(frame.select(SPLINK_COLUMNS), model)
+        linker, db_api, spark_con, version = spark_engine.splink(con, select, model)
+        try:
+            yield Engine(linker, db_api, spark_con, version, spark_con.export)
+        finally:
+            spark_con.close()
+        return
     if engine != "duckdb":
         raise ValueError(f"unknown linkage engine {engine!r}; use one of {', '.join(ENGINES)}")
     import splink
     from splink import DuckDBAPI, Linker
 
     logging.getLogger("splink").setLevel(logging.ERROR)  # its per-level training notes go to the metadata instead
-    con = duckdb.connect()
-    con.execute("SET lambda_syntax='ENABLE_SINGLE_ARROW'")  # Splink's SQL uses arrow lambdas
-    db_api = DuckDBAPI(con)
-    table = db_api.register(frame.select(SPLINK_COLUMNS).to_arrow(), table_name="records")
-    linker = Linker(table, model, log_level=None)
-    return linker, db_api, con, splink.__version__
+    path = scratch_path(con)
+    con.execute(f"ATTACH '{path}' AS {SCRATCH}")
+    cursor = None
+    try:
+        con.execute(f"CREATE TABLE {SCRATCH}.records AS {select}")
+        cursor = con.cursor()  # same database instance: the same memory limit and spill directory
+        cursor.execute(f"USE {SCRATCH}")  # Splink's tables go to the scratch file
+        cursor.execute("SET lambda_syntax='ENABLE_SINGLE_ARROW'")  # Splink's SQL uses arrow lambdas
+        db_api = DuckDBAPI(cursor)
+        linker = Linker(db_api.register("records", table_name="records"), model, log_level=None)
+        yield Engine(linker, db_api, cursor, splink.__version__, lambda name: f"{SCRATCH}.{name}")
+    finally:
+        if cursor is not None:
+            cursor.close()
+        con.execute(f"DETACH {SCRATCH}")
+        for leftover in (path, path.with_name(path.name + ".wal")):
+            leftover.unlink(missing_ok=True)
 
 
 def _check_structure(model: dict) -> None:
@@ -311,8 +368,8 @@ def _check_structure(model: dict) -> None:
                          "retrain it (`jamsostek evaluate --retrain`, see docs/identity.md)")
 
 
-def train(frame: pl.DataFrame, *, start: dict | None = None, seed: int = 42, u_pairs: float = 2e6,
-          em_pairs: float = 3e6, engine: str = "duckdb") -> dict:
+def train(con: duckdb.DuckDBPyConnection, table: str = "link_features", *, start: dict | None = None, seed: int = 42,
+          u_pairs: float = 2e6, em_pairs: float = 3e6, engine: str = "duckdb") -> dict:
     """Estimate the model's parameters without labels: u by random sampling, m by EM on two blockings.
 
     `start`: the parameters EM starts from (the shipped model, as a prior), else the structure's defaults.
@@ -324,8 +381,8 @@ def train(frame: pl.DataFrame, *, start: dict | None = None, seed: int = 42, u_p
     """
     start = copy.deepcopy(start) if start is not None else settings()
     start.pop("linker_uid", None)
-    linker, _, con, _ = _splink(frame, start, engine)
-    try:
+    with _splink(con, start, engine, table) as splink:
+        linker = splink.linker
         linker.training.estimate_probability_two_random_records_match(
             ["l.nik = r.nik AND l.nik_trusted AND r.nik_trusted"], recall=NIK_PAIR_RECALL)
         linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
@@ -335,8 +392,6 @@ def train(frame: pl.DataFrame, *, start: dict | None = None, seed: int = 42, u_p
         linker.training.estimate_parameters_using_expectation_maximisation(
             "l.name_key = r.name_key AND coalesce(l.name_prefix, '') = coalesce(r.name_prefix, '') AND l.village = r.village", max_pairs=em_pairs)
         model = linker.misc.save_model_to_json()
-    finally:
-        con.close()
     prior = model["probability_two_random_records_match"]
     for comparison in model["comparisons"]:
         for level in comparison["comparison_levels"]:
@@ -361,19 +416,22 @@ MIN_RECORDS_TO_ESTIMATE = 2_000
 ESTIMATION_SEED = 42
 
 
-def estimate(frame: pl.DataFrame, prior: dict, engine: str = "duckdb") -> tuple[dict, str]:
-    """This run's parameters, estimated on its own records without labels, starting from `prior` (the
-    shipped model); the shipped model itself when the run is too small or EM finds nothing to learn from."""
-    if frame.height < MIN_RECORDS_TO_ESTIMATE:
-        return copy.deepcopy(prior), (f"shipped parameters: {frame.height:,} registrations, fewer than "
+def estimate(con: duckdb.DuckDBPyConnection, prior: dict, engine: str = "duckdb",
+             table: str = "link_features") -> tuple[dict, str]:
+    """This run's parameters, estimated on its own records (temp table `table`) without labels, starting from
+    `prior` (the shipped model); the shipped model itself when the run is too small or EM finds nothing to
+    learn from."""
+    records = first(con, f"SELECT count(*) FROM {table}")[0]
+    if records < MIN_RECORDS_TO_ESTIMATE:
+        return copy.deepcopy(prior), (f"shipped parameters: {records:,} registrations, fewer than "
                                       f"{MIN_RECORDS_TO_ESTIMATE:,} to estimate on")
     try:
-        model = train(frame, start=prior, seed=ESTIMATION_SEED, engine=engine)
+        model = train(con, table, start=prior, seed=ESTIMATION_SEED, engine=engine)
     except Exception as error:  # Splink refuses EM when a blocking yields no pairs: nothing to learn from
         if "splink" not in type(error).__module__ and "EM" not in str(error):
             raise
         return copy.deepcopy(prior), f"shipped parameters: estimation failed on this run ({error})"
-    return model, f"estimated on this run's {frame.height:,} registrations (seed {ESTIMATION_SEED}), from the shipped model"
+    return model, f"estimated on this run's {records:,} registrations (seed {ESTIMATION_SEED}), from the shipped model"
 
 
 def save_model(model: dict, path: Path, *, trained_on: str, accept: float = ACCEPT, note: str = "") -> None:
@@ -393,11 +451,11 @@ def load_model(path: Path) -> tuple[dict, dict]:
     return model, meta
 
 
-def run_prior(frame: pl.DataFrame) -> float:
+def run_prior(con: duckdb.DuckDBPyConnection, table: str = "link_features") -> float:
     """Chance that two random records are one person, from this run's NIK groups (it falls as 1/N)."""
-    n = frame.height
-    sizes = frame.filter(pl.col("nik_trusted")).group_by("nik").len()["len"]
-    nik_pairs = float((sizes * (sizes - 1) / 2).sum()) if sizes.len() else 0.0
+    n, nik_pairs = first(con, f"""SELECT (SELECT count(*) FROM {table}),
+                                         (SELECT coalesce(sum(size * (size - 1) // 2), 0)::DOUBLE FROM (
+                                              SELECT count(*) AS size FROM {table} WHERE nik_trusted GROUP BY nik))""")
     expected = max(nik_pairs / NIK_PAIR_RECALL, 1.0)
     return min(expected / max(n * (n - 1) / 2, 1.0), 0.5)
 
@@ -477,13 +535,7 @@ def _resolve_exact(con: duckdb.DuckDBPyConnection, records: str) -> dict:
     return {**stats, "method": "exact"}
 
 
-def _to_temp(con: duckdb.DuckDBPyConnection, name: str, table) -> None:
-    """An Arrow table as a temp table of the pipeline connection."""
-    con.register(f"{name}_arrow", table)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
-    finally:
-        con.unregister(f"{name}_arrow")
+PREDICTIONS_SCHEMA = "unique_id_l BIGINT, unique_id_r BIGINT, match_probability DOUBLE"
 
 
 def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options: Options) -> dict:
@@ -495,10 +547,8 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
         seconds[step] = round(now - clock, 2)
         clock = now
 
-    frame = features(con, records)
-    _to_temp(con, "link_features", frame.to_arrow())
+    stats = {"records": features(con, records), "method": "probabilistic", "seconds": seconds}
     lap("features")
-    stats = {"records": frame.height, "method": "probabilistic", "seconds": seconds}
     if options.model_path is not None:
         if not Path(options.model_path).exists():
             raise FileNotFoundError(f"linkage model {options.model_path} not found: restore it from the repository or "
@@ -507,46 +557,43 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
         stats["model"] = f"{options.model_path} ({meta.get('trained_on', '?')}, {meta.get('trained', '?')})"
         stats["estimation"] = "shipped parameters, as they are"
         if options.estimate:
-            model, stats["estimation"] = estimate(frame, model, options.engine)
+            model, stats["estimation"] = estimate(con, model, options.engine)
             lap("estimation")
     else:
-        model, meta = train(frame, engine=options.engine), {}
+        model, meta = train(con, engine=options.engine), {}
         stats["model"], stats["estimation"] = "trained on this run", "estimated on this run from the structure's defaults"
         lap("training")
     accept = options.accept if options.accept is not None else meta.get("accept", ACCEPT)
     band = options.review_band or (accept / 2, max(REVIEW_HIGH, accept))
     stats.update(accept=accept, review_band=band)
-    model["probability_two_random_records_match"] = stats["prior"] = run_prior(frame)
+    model["probability_two_random_records_match"] = stats["prior"] = run_prior(con)
     stats["parameters"] = parameters(model)
     _keep_model(con, model, stats, accept)
 
-    edges = pl.DataFrame(schema={"unique_id_l": pl.Int64, "unique_id_r": pl.Int64, "match_probability": pl.Float64})
+    con.execute(f"CREATE OR REPLACE TEMP TABLE link_predictions ({PREDICTIONS_SCHEMA})")
     stats["pairs_scored"], stats["pairs_by_blocking_rule"] = 0, {name: 0 for name in BLOCKING_RULES}
-    if frame.height > 1:
-        linker, db_api, splink_con, stats["splink_version"] = _splink(frame, model, options.engine)
-        try:
-            splink_con.execute(f"CREATE TABLE blocked AS {blocked_pairs_sql('records')}")
-            by_rule = dict(splink_con.execute("SELECT rule, count(*) FROM blocked GROUP BY rule").fetchall())
+    if stats["records"] > 1:
+        with _splink(con, model, options.engine) as splink:
+            stats["splink_version"] = splink.version
+            splink.con.execute(f"CREATE TABLE blocked AS {blocked_pairs_sql('records')}")
+            by_rule = dict(splink.con.execute("SELECT rule, count(*) FROM blocked GROUP BY rule").fetchall())
             stats["pairs_scored"] = sum(by_rule.values())
             stats["pairs_by_blocking_rule"] = {name: by_rule.get(i, 0) for i, name in enumerate(BLOCKING_RULES)}
             lap("blocking")
             if options.keep_candidates:
-                _to_temp(con, "link_candidates", splink_con.sql("SELECT * FROM blocked").to_arrow_table())
+                con.execute(f"CREATE OR REPLACE TEMP TABLE link_candidates AS SELECT * FROM {splink.table('blocked')}")
             # Splink scores exactly these pairs
-            splink_con.execute("CREATE VIEW blocked_ids AS SELECT rule::VARCHAR AS match_key, id_l AS join_key_l, "
+            splink.con.execute("CREATE VIEW blocked_ids AS SELECT rule::VARCHAR AS match_key, id_l AS join_key_l, "
                                "id_r AS join_key_r FROM blocked")
-            linker.table_management.register_blocked_pairs_for_predict(
-                db_api.register("blocked_ids", table_name="blocked_ids"))
+            splink.linker.table_management.register_blocked_pairs_for_predict(
+                splink.db_api.register("blocked_ids", table_name="blocked_ids"))
             if options.charts_dir is not None:
-                stats["charts"] = write_charts(linker, Path(options.charts_dir))
+                stats["charts"] = write_charts(splink.linker, Path(options.charts_dir))
             low = min(band[0], accept)
-            predictions = linker.inference.predict(threshold_match_probability=low, warning_mode="never")
-            edges = splink_con.sql(f"SELECT unique_id_l, unique_id_r, match_probability "
-                                   f"FROM {predictions.physical_name}").to_arrow_table()
-        finally:
-            splink_con.close()
+            predictions = splink.linker.inference.predict(threshold_match_probability=low, warning_mode="never")
+            con.execute(f"INSERT INTO link_predictions SELECT unique_id_l, unique_id_r, match_probability "
+                        f"FROM {splink.table(predictions.physical_name)}")
         lap("scoring")
-    _to_temp(con, "link_predictions", edges.to_arrow() if isinstance(edges, pl.DataFrame) else edges)
     _load_decisions(con, options.decisions_path)
     stats.update(cluster(con, accept))
     lap("clustering")

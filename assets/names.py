@@ -12,11 +12,13 @@ compares what is left once the name is stripped of what says nothing about who s
   are kept apart as the `name_prefix` and left out of the `name_key` the comparisons use, unless
   they are the whole name.
 
-Everything is a Polars expression over whole columns: no Python loop over records.
+Everything is a Polars expression over whole columns: no Python loop over records. `name_table` feeds a
+DuckDB table of any size through them in bounded batches, each distinct name once.
 """
 
 from __future__ import annotations
 
+import duckdb
 import polars as pl
 
 # Titles written before a name: haji/hajjah, doctors, engineer, professor, Drs./Dra., kiai, ustadz.
@@ -89,3 +91,31 @@ def add_name_columns(frame: pl.DataFrame | pl.LazyFrame, column: str = "nama"):
                       tokens.list.len().cast(pl.Int8).alias("name_words"))
         .drop("_core")
     )
+
+
+NAMES_PER_BATCH = 250_000  # distinct names per batch through Polars: bounds the memory, whatever the records
+
+
+def name_table(con: duckdb.DuckDBPyConnection, source: str, out: str, *, column: str = "nama",
+               batch: int = NAMES_PER_BATCH) -> int:
+    """Temp table `out`: every distinct value of `column` in the table or view `source` (NULL included),
+    with the columns of `add_name_columns`. The names go through Polars `batch` at a time, so memory
+    stays bounded however many records there are; the columns are a function of the name alone, so a
+    record gets the same ones as if its whole table had gone through at once. Returns the names."""
+    todo = f"{out}_todo"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {todo} AS SELECT row_number() OVER () AS i, {column} "
+                f"FROM (SELECT DISTINCT {column} FROM {source})")
+    total = con.execute(f"SELECT count(*) FROM {todo}").fetchall()[0][0]
+    try:
+        for start in range(0, max(total, 1), batch):
+            frame = pl.from_arrow(con.sql(f"SELECT {column} FROM {todo} WHERE i > $1 AND i <= $2 ORDER BY i",
+                                          params=[start, start + batch]).to_arrow_table())
+            con.register(f"{out}_batch", add_name_columns(frame, column).to_arrow())
+            try:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM {out}_batch" if start == 0
+                            else f"INSERT INTO {out} SELECT * FROM {out}_batch")
+            finally:
+                con.unregister(f"{out}_batch")
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {todo}")
+    return total

@@ -1,7 +1,7 @@
 """The identity layer's probabilistic linkage on Apache Spark (JAMSOSTEK_LINKAGE_ENGINE=spark).
 
-`assets/linkage.py` writes its Splink model and its blocking SQL for DuckDB and runs them on an in-memory
-DuckDB by default. With the Spark engine its seam `_splink` gets its linker here instead: the same model
+`assets/linkage.py` writes its Splink model and its blocking SQL for DuckDB and runs them on an on-disk
+scratch DuckDB database by default. With the Spark engine its seam `_splink` gets its linker here instead: the same model
 and the same blocking, on a Spark session, through Splink's Spark backend. What this module does:
 
 - the session: the active one if there is one (a cluster job, a test), else one built from
@@ -10,8 +10,8 @@ and the same blocking, on a Spark session, through Splink's Spark backend. What 
 - the model's SQL and the linkage's own SQL, written for DuckDB, transpiled by sqlglot (as Splink itself
   does), with the few DuckDB functions Spark lacks written out (`to_spark_sql`);
 - data in and out through Parquet files in a spool folder (JAMSOSTEK_SPARK_SPOOL_DIR; on a cluster, a
-  folder every executor sees): the records go in as Parquet, results come back as a Parquet-backed Arrow
-  dataset that DuckDB scans batch by batch, never as one pandas frame;
+  folder every executor sees): the pipeline's DuckDB writes the records there (`COPY ... TO`), and reads
+  results back from Parquet written by Spark (`read_parquet`): no table passes through Python;
 - `SparkConnection`: the few calls the linkage makes on its engine connection (`execute`, `sql`,
   `close`) for Spark.
 
@@ -27,11 +27,9 @@ import re
 import shutil
 import tempfile
 import uuid
-import weakref
 from pathlib import Path
 
-import polars as pl
-import pyarrow.dataset as ds
+import duckdb
 import sqlglot
 from sqlglot import exp
 
@@ -133,27 +131,28 @@ def spark_model(model: dict) -> dict:
 
 # --- the engine ------------------------------------------------------------------------------------
 
-def splink(frame: pl.DataFrame, model: dict):
-    """(linker, db_api, connection, splink version) on Spark: the records registered as `records`."""
+def splink(con: duckdb.DuckDBPyConnection, select: str, model: dict):
+    """(linker, db_api, connection, splink version) on Spark: the rows of `select` (a query on the pipeline
+    connection `con`) registered as `records`, through a Parquet file that DuckDB writes."""
     import splink as splink_package
     from splink import Linker, SparkAPI
 
     logging.getLogger("py4j").setLevel(logging.ERROR)
-    con = SparkConnection(session())
-    spark = con.spark
+    spark_con = SparkConnection(session())
+    spark = spark_con.spark
     # Splink breaks the lineage of its intermediate tables: on one machine by caching them (memory, then local
     # disk), on a cluster by writing Parquet to the spool (JAMSOSTEK_SPARK_BREAK_LINEAGE overrides)
     local = spark.sparkContext.master.startswith("local")
     method = os.environ.get(BREAK_LINEAGE_VAR) or ("persist" if local else "parquet")
-    spark.sparkContext.setCheckpointDir(str(con.spool / "checkpoints"))
+    spark.sparkContext.setCheckpointDir(str(spark_con.spool / "checkpoints"))
     db_api = SparkAPI(spark_session=spark, break_lineage_method=method)
-    path = con.spool / "records.parquet"
-    frame.write_parquet(path, row_group_size=100_000)
+    path = spark_con.spool / "records.parquet"
+    con.execute(f"COPY ({select}) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 100000)")
     records = spark.read.parquet(str(path))
-    con.views.add("records")
+    spark_con.views.add("records")
     table = db_api.register(records, table_name="records")
     linker = Linker(table, spark_model(model), log_level=None)
-    return linker, db_api, con, splink_package.__version__
+    return linker, db_api, spark_con, splink_package.__version__
 
 
 CREATE = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP\s+|TEMPORARY\s+)?(TABLE|VIEW)\s+(\w+)\s+AS\s+(.*)$",
@@ -161,11 +160,11 @@ CREATE = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP\s+|TEMPORARY\s+)?
 
 
 class SparkConnection:
-    """What the linkage asks of its engine connection (`execute`, `sql`, `close`), on a Spark session.
+    """What the linkage asks of its engine connection (`execute`, `sql`, `export`, `close`), on a Spark session.
 
     Statements are DuckDB SQL, transpiled. `CREATE TABLE x AS ...` is written to Parquet in the spool and
-    read back as temp view x (lineage broken, as Splink does); `CREATE VIEW` is a temp view. `close` drops
-    the views and the spool; a result already handed back keeps its own files until it is dropped.
+    read back as temp view x (lineage broken, as Splink does); `CREATE VIEW` is a temp view. `export(x)`:
+    table x for DuckDB to read. `close` drops the views and the spool (read what was exported before it).
     """
 
     def __init__(self, spark):
@@ -193,6 +192,12 @@ class SparkConnection:
     def sql(self, sql: str) -> "SparkResult":
         return SparkResult(self.spark.sql(to_spark_sql(sql)))
 
+    def export(self, name: str) -> str:
+        """Table or view `name` as a DuckDB table expression: Parquet files in the spool, written by Spark."""
+        folder = self.spool / f"export-{name}-{uuid.uuid4().hex}"
+        self.spark.table(name).write.parquet(str(folder))
+        return f"read_parquet('{folder}/*.parquet')"
+
     def close(self) -> None:
         for name in self.views:
             self.spark.catalog.dropTempView(name)
@@ -204,19 +209,10 @@ class SparkConnection:
 
 
 class SparkResult:
-    """A Spark query's result: small ones collected, large ones through Parquet as an Arrow dataset."""
+    """A Spark query's result: small ones collected (counts by rule)."""
 
     def __init__(self, frame):
         self.frame = frame
 
     def fetchall(self) -> list[tuple]:
         return [tuple(row) for row in self.frame.collect()]
-
-    def to_arrow_table(self) -> ds.Dataset:
-        """The rows as a Parquet-backed Arrow dataset (DuckDB's `register` scans it in batches); its files
-        are removed when the dataset is dropped."""
-        folder = _spool_root() / f"result-{uuid.uuid4().hex}"
-        self.frame.write.parquet(str(folder))
-        dataset = ds.dataset(str(folder), format="parquet")
-        weakref.finalize(dataset, shutil.rmtree, str(folder), True)
-        return dataset

@@ -218,9 +218,9 @@ def retrain(workdir: Path, *, scale: float = 1.0, out: Path = MODEL_PATH) -> dic
     with duckdb.connect(str(workdir / "training" / "warehouse" / "pipeline.duckdb")) as con:
         load_macros(con)
         con.execute("CREATE TEMP TABLE training_records AS SELECT * FROM staging.registrations")
-        frame = linkage.features(con, "training_records")
-        model = linkage.train(frame)
-        trained_on = (f"generator seed {TRAINING_SEED}, scale {scale}: {frame.height:,} registrations "
+        records = linkage.features(con, "training_records")
+        model = linkage.train(con)
+        trained_on = (f"generator seed {TRAINING_SEED}, scale {scale}: {records:,} registrations "
                       "(EM without labels; threshold chosen on the sample's ground truth)")
         candidate = workdir / "model.json"
         linkage.save_model(model, candidate, trained_on=trained_on)

@@ -297,7 +297,9 @@ def test_the_run_estimates_its_own_parameters_stores_them_and_charts_them(world)
 
 def test_too_few_registrations_fall_back_to_the_shipped_parameters():
     prior, _ = linkage.load_model(PROJECT_DIR / "reference" / "linkage_model.json")
-    model, note = linkage.estimate(pl.DataFrame({"unique_id": [1, 2]}), prior)
+    with duckdb.connect() as con:
+        con.execute("CREATE TEMP TABLE link_features AS SELECT range AS unique_id FROM range(2)")
+        model, note = linkage.estimate(con, prior)
     assert model == prior and note.startswith("shipped parameters")
 
 
@@ -319,7 +321,7 @@ def test_a_nik_decides_a_look_alike_only_when_it_cannot_be_a_twin_s(nik_1, nik_2
             ('jakon', 2, 'b', ?, ? IS NOT NULL, ? IS NOT NULL, 'Ikhwan Ramadhan', DATE '1993-01-27', 'L', '74.71.01.1006'))
             t(source, source_row, record_key, nik, nik_valid, nik_agrees, nama, tanggal_lahir, jenis_kelamin,
               domicile_village)""", [nik_1] * 3 + [nik_2] * 3)
-        con.register("link_features", linkage.features(con, "recs").to_arrow())
+        linkage.features(con, "recs")
         got = con.execute(f"SELECT {linkage.LOOK_ALIKE} FROM link_features l JOIN link_features r "
                           "ON l.unique_id < r.unique_id").fetchall()
     assert got == [(look_alike,)]

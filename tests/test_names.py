@@ -1,9 +1,10 @@
 """The Indonesian name normaliser (assets/names.py): what two spellings of one name have in common."""
 
+import duckdb
 import polars as pl
 import pytest
 
-from assets.names import add_name_columns
+from assets.names import add_name_columns, name_table
 
 
 def names(*raw: str | None) -> pl.DataFrame:
@@ -84,3 +85,23 @@ def test_set_based_on_a_lazy_frame_of_many_rows():
     lazy = pl.LazyFrame({"nama": ["Muh. Rizal", "Siti Aminah"] * 50_000})
     out = add_name_columns(lazy).collect()
     assert out.height == 100_000 and out["name_key"].n_unique() == 2
+
+
+def test_a_duckdb_table_goes_through_in_batches_with_the_same_columns_as_at_once(tmp_path):
+    """`name_table` (distinct names, a few at a time, as the identity step does) gives every name exactly
+    what `add_name_columns` gives it over the whole column: on the generator's names and awkward ones."""
+    from sample.generator import generate
+
+    generate(tmp_path / "landing", tmp_path / "truth", seed=3, scale=0.05)
+    odd = ["", "   ", "S.E.", "Élodie", "ＭＵＨ．ＲＩＺＡＬ", "Ma'ruf Amin", "La Ode", "H. Muhammad Rizal, S.E."]
+    with duckdb.connect() as con:
+        con.execute(f"""CREATE TABLE people AS
+                        SELECT nama FROM read_csv('{tmp_path}/landing/*/*_w*.csv', all_varchar = true, union_by_name = true)
+                        UNION ALL SELECT nama FROM read_csv('{tmp_path}/landing/*/bpu_*.csv', all_varchar = true)
+                        UNION ALL SELECT unnest(?::VARCHAR[]) UNION ALL SELECT NULL""", [odd])
+        people = pl.from_arrow(con.sql("SELECT nama FROM people").to_arrow_table())
+        distinct = name_table(con, "people", "people_names", batch=500)
+        batched = pl.from_arrow(con.sql("SELECT * FROM people_names").to_arrow_table())
+    at_once = add_name_columns(people).unique("nama")
+    assert people.height > 3_000 and distinct == at_once.height == batched.height > 500 * 3  # several batches
+    assert batched.sort("nama", nulls_last=True).equals(at_once.sort("nama", nulls_last=True))
