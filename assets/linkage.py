@@ -290,7 +290,6 @@ SPLINK_COLUMNS = ("unique_id", "nik", "nik_rest", "nik_serial", "nik_trusted", "
                   "name_joined", "name_tokens", "name_first", "name_last", "name_words")
 
 
-SCRATCH = "linkage_scratch"  # Splink's database, as the pipeline connection names it while attached
 
 
 @dataclass
@@ -340,20 +339,21 @@ def _splink(con: duckdb.DuckDBPyConnection, model: dict, engine: str = "duckdb",
 
     logging.getLogger("splink").setLevel(logging.ERROR)  # its per-level training notes go to the metadata instead
     path = scratch_path(con)
-    con.execute(f"ATTACH '{path}' AS {SCRATCH}")
+    scratch = path.stem.replace("-", "_")  # its name while attached (to the database instance: unique)
+    con.execute(f"""ATTACH '{str(path).replace("'", "''")}' AS {scratch}""")
     cursor = None
     try:
-        con.execute(f"CREATE TABLE {SCRATCH}.records AS {select}")
+        con.execute(f"CREATE TABLE {scratch}.records AS {select}")
         cursor = con.cursor()  # same database instance: the same memory limit and spill directory
-        cursor.execute(f"USE {SCRATCH}")  # Splink's tables go to the scratch file
+        cursor.execute(f"USE {scratch}")  # Splink's tables go to the scratch file
         cursor.execute("SET lambda_syntax='ENABLE_SINGLE_ARROW'")  # Splink's SQL uses arrow lambdas
         db_api = DuckDBAPI(cursor)
         linker = Linker(db_api.register("records", table_name="records"), model, log_level=None)
-        yield Engine(linker, db_api, cursor, splink.__version__, lambda name: f"{SCRATCH}.{name}")
+        yield Engine(linker, db_api, cursor, splink.__version__, lambda name: f"{scratch}.{name}")
     finally:
         if cursor is not None:
             cursor.close()
-        con.execute(f"DETACH {SCRATCH}")
+        con.execute(f"DETACH {scratch}")
         for leftover in (path, path.with_name(path.name + ".wal")):
             leftover.unlink(missing_ok=True)
 

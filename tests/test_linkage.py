@@ -16,7 +16,7 @@ from warehouse.partitions import ensure_snapshots
 from sample.generator import generate
 from warehouse.resources import PROJECT_DIR, Warehouse
 from tests.conftest import SAMPLE_DATE, make_warehouse
-from warehouse.db import load_macros
+from warehouse.db import connect, duckdb_settings, load_macros
 
 IDENTITY = [dg.AssetKey(["identity", n]) for n in ("record_links", "review_pairs", "nik_collisions")]
 DECISIONS_HEADER = "record_key_1,record_key_2,decision,decided_by,decided_on,note\n"
@@ -316,12 +316,66 @@ def test_a_nik_decides_a_look_alike_only_when_it_cannot_be_a_twin_s(nik_1, nik_2
     pair that twins could not hold (twins share region and birth digits, their serials run on) decides it."""
     with duckdb.connect() as con:
         load_macros(con)
-        con.execute("""CREATE TABLE recs AS SELECT * FROM (VALUES
-            ('jakon', 1, 'a', ?, ? IS NOT NULL, ? IS NOT NULL, 'Ikhsan Ramadhan', DATE '1993-01-27', 'L', '74.71.01.1006'),
-            ('jakon', 2, 'b', ?, ? IS NOT NULL, ? IS NOT NULL, 'Ikhwan Ramadhan', DATE '1993-01-27', 'L', '74.71.01.1006'))
-            t(source, source_row, record_key, nik, nik_valid, nik_agrees, nama, tanggal_lahir, jenis_kelamin,
-              domicile_village)""", [nik_1] * 3 + [nik_2] * 3)
+        _two_records(con, nik_1, nik_2)
         linkage.features(con, "recs")
         got = con.execute(f"SELECT {linkage.LOOK_ALIKE} FROM link_features l JOIN link_features r "
                           "ON l.unique_id < r.unique_id").fetchall()
     assert got == [(look_alike,)]
+
+
+def _two_records(con, nik_1=None, nik_2=None) -> None:
+    con.execute("""CREATE OR REPLACE TEMP TABLE recs AS SELECT * FROM (VALUES
+        ('jakon', 1, 'a', ?, ? IS NOT NULL, ? IS NOT NULL, 'Ikhsan Ramadhan', DATE '1993-01-27', 'L', '74.71.01.1006'),
+        ('jakon', 2, 'b', ?, ? IS NOT NULL, ? IS NOT NULL, 'Ikhwan Ramadhan', DATE '1993-01-27', 'L', '74.71.01.1006'))
+        t(source, source_row, record_key, nik, nik_valid, nik_agrees, nama, tanggal_lahir, jenis_kelamin,
+          domicile_village)""", [nik_1] * 3 + [nik_2] * 3)
+
+
+def _scratch_left(con, spill: Path) -> tuple[list, list]:
+    attached = con.execute("SELECT database_name FROM duckdb_databases() WHERE database_name LIKE 'linkage_%'").fetchall()
+    return sorted(p.name for p in spill.glob("linkage-*")), attached
+
+
+def test_splink_works_in_a_scratch_database_under_the_project_s_memory_limit_and_leaves_nothing(tmp_path, monkeypatch):
+    """Splink's database is a file in the pipeline's spill directory, on the pipeline connection's database
+    instance (so its memory limit, here from JAMSOSTEK_DUCKDB_MEMORY_LIMIT), filled and read by SQL; the file
+    is gone afterwards, also when Splink fails."""
+    monkeypatch.setenv("JAMSOSTEK_DUCKDB_MEMORY_LIMIT", "300MB")
+    spill = tmp_path / "spill"
+    model, _ = linkage.load_model(PROJECT_DIR / "reference" / "linkage_model.json")
+    with connect(tmp_path / "pipeline.duckdb", temp_directory=spill) as con:
+        _two_records(con)
+        assert linkage.features(con, "recs") == 2
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        with linkage._splink(con, model) as splink:
+            inside = splink.con.execute("SELECT current_setting('memory_limit'), current_setting('temp_directory'), "
+                                        "current_setting('lambda_syntax')").fetchall()[0]
+            files, attached = _scratch_left(con, spill)
+            scratch_db = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = ?",
+                                     [attached[0][0]]).fetchall()[0][0]
+            records = con.execute(f"SELECT count(*), min(name_key) FROM {splink.table('records')}").fetchall()
+            pairs = splink.linker.inference.predict(warning_mode="never")  # Splink writes into the scratch file
+            scored = con.execute(f"SELECT count(*) FROM {splink.table(pairs.physical_name)}").fetchall()[0][0]
+        assert limit == "286.1 MiB" and inside == (limit, str(spill.resolve()), "ENABLE_SINGLE_ARROW")
+        assert files[0] == Path(scratch_db).name and Path(scratch_db).parent == spill.resolve()  # (and its .wal)
+        assert records == [(2, "iksan ramadan")] and scored == 1
+        assert _scratch_left(con, spill) == ([], [])
+        with pytest.raises(RuntimeError, match="Splink failed"):
+            with linkage._splink(con, model):
+                raise RuntimeError("Splink failed")
+        assert _scratch_left(con, spill) == ([], [])
+
+
+def test_the_identity_step_leaves_no_scratch_database(world):
+    spill = Path(duckdb_settings(world["warehouse"].pipeline_db)["temp_directory"])
+    assert world["metadata"]["pairs_scored"] > 0 and not list(spill.glob("linkage-*"))
+
+
+def test_the_prior_is_counted_in_sql_from_the_nik_groups():
+    """3 records of one trusted NIK (3 pairs), 2 of another (1), 1 untrusted: 4 pairs / 0.88 of 15."""
+    with duckdb.connect() as con:
+        con.execute("""CREATE TEMP TABLE link_features AS SELECT * FROM (VALUES
+            ('a', true), ('a', true), ('a', true), ('b', true), ('b', true), ('a', false)) t(nik, nik_trusted)""")
+        assert linkage.run_prior(con) == pytest.approx(4 / linkage.NIK_PAIR_RECALL / 15)
+        con.execute("DELETE FROM link_features WHERE nik = 'b' OR NOT nik_trusted")
+        assert linkage.run_prior(con) == pytest.approx(3 / linkage.NIK_PAIR_RECALL / 3)
