@@ -24,7 +24,7 @@ import polars as pl
 
 from assets.ingest import MALFORMED_ROW, TRUNCATED_ROW
 from sources import SOURCES, Column, Ref, Source
-from warehouse.db import first, replace_rows, sql, transaction
+from warehouse.db import replace_rows, sql, transaction
 from warehouse.partitions import snapshot_partitions
 from warehouse.resources import Warehouse
 
@@ -34,7 +34,7 @@ READ_DEFECTS = (TRUNCATED_ROW, MALFORMED_ROW)
 MIN_AGE, MAX_AGE = 15, 90
 
 
-XLSX = "(d.file_format = 'xlsx')"  # dates in a workbook may be Excel serial numbers
+XLSX = "r._xlsx"  # dates in a workbook may be Excel serial numbers (the delivery's file_format is 'xlsx')
 # `{c}` is the cell's text after clean_text (invisible characters removed, spaces normalised, NULL when blank).
 PARSE = {
     "code": "clean_code({c})",
@@ -59,6 +59,11 @@ def _present(c: str) -> str:
     return f"r.{c} IS NOT NULL"
 
 
+def _parsed(c: str) -> str:
+    """The column holding `c`'s parsed value: computed once per row, however many checks read it."""
+    return f"r._v_{c}"
+
+
 def reference_sql(ref: Ref) -> str:
     """The values a referencing column may take: the referenced table's keys (of the same snapshot for a source)."""
     if ref.is_reference_data:
@@ -81,7 +86,9 @@ def _reasons(col: Column, parsed: str) -> list[str]:
         # well-formed codes outside Sulawesi Tenggara are kept: the reference list covers province 74 only
         "village": f"{parsed} IS NULL OR NOT province_exists(substr({parsed}, 1, 2)) OR (starts_with({parsed}, '74.') "
                    f"AND {parsed} NOT IN (SELECT code FROM reference.regions WHERE level = 'village'))",
-        "programs": f"{parsed} IS NULL OR NOT list_has_all([{', '.join(repr(v) for v in col.values)}], program_codes(r.{c}))",
+        # the parsed value is the canonical list joined by ',' (a code never holds one)
+        "programs": f"{parsed} IS NULL OR NOT list_has_all([{', '.join(repr(v) for v in col.values)}], "
+                    f"string_split({parsed}, ','))",
     }.get(col.kind)
     if invalid is None and col.shape and not col.needed:  # a shape the contract asks of a field coverage does not need
         invalid = f"NOT regexp_matches({parsed}, '{col.shape}')"
@@ -92,87 +99,157 @@ def _reasons(col: Column, parsed: str) -> list[str]:
                    f"OR {parsed} <= r.snapshot_date - INTERVAL {MAX_AGE + 1} YEAR THEN 'implausible_{c}' END")
     if col.references and not col.references.soft:
         out.append(f"CASE WHEN {_present(c)} AND {parsed} NOT IN ({reference_sql(col.references)}) THEN 'unknown_{c}' END")
-    if col.unique:
-        out.append(f"CASE WHEN {parsed} IS NOT NULL AND row_number() OVER (PARTITION BY {parsed} ORDER BY r.source_row) > 1 "
-                   f"THEN 'duplicate_{c}' END")
+    if col.unique:  # a later row repeating the value (the first is kept): found beforehand, see duplicates_sql
+        out.append(f"CASE WHEN r._duplicate_{c} THEN 'duplicate_{c}' END")
     return out
 
 
-def parse_sql(source: Source) -> str:
-    """SELECT of typed columns, the original row text, the row's reason codes and its field defects.
+def _cleaned(source: Source, columns: list[str], extra: str = "", joins: str = "") -> str:
+    """The snapshot's rows of raw.<source>, each named cell cleaned (clean_text), with the delivery's format."""
+    cleaned = "".join(f", clean_text(raw.{c}) AS {c}" for c in columns)
+    return f"""(SELECT raw.snapshot_date, raw.source_row, d.file_format = 'xlsx' AS _xlsx{cleaned}{extra}
+                FROM raw.{source.name} AS raw
+                LEFT JOIN raw.deliveries AS d ON d.snapshot_date = raw.snapshot_date AND d.source = '{source.name}'
+                {joins}
+                WHERE raw.snapshot_date = $snapshot_date) AS r"""
 
-    Every cell is first cleaned (clean_text), then parsed by its column's kind. `reasons` are the
-    defects that stop the row from being counted (quarantine); `field_defects` those of fields coverage
-    does not need: such a field is NULL in the typed columns and the row is kept.
+
+def _unique_keys(source: Source) -> dict[str, list[str]]:
+    """Each key a later row may not repeat: a unique column (`duplicate_<column>`), the row key (`duplicate_row`)."""
+    keys = {col.name: [col.name] for col in source.columns if col.unique}
+    if source.unique_rows:
+        keys["row"] = list(source.unique_rows)
+    return keys
+
+
+def duplicates_sql(source: Source) -> str | None:
+    """SELECT of the rows that repeat an earlier row's key, one boolean per key (`_duplicate_<name>`).
+
+    A narrow pass of its own over the key columns, so the full parse reads every row once and no window
+    function has to hold every column: per key the first row (GROUP BY, spills), then the later ones.
+    """
+    keys = _unique_keys(source)
+    if not keys:
+        return None
+    columns = sorted({c for cols in keys.values() for c in cols})
+    parsed = ", ".join(f"{PARSE[source.column(c).kind].format(c='r.' + c)} AS {c}" for c in columns)
+    repeats = []
+    for name, cols in keys.items():
+        # a unique column ignores rows without a value; the row key compares NULLs as equal (as PARTITION BY does)
+        present = " AND ".join(f"{c} IS NOT NULL" for c in cols) if name != "row" else "true"
+        same = " AND ".join(f"k.{c} IS NOT DISTINCT FROM g.{c}" for c in cols)
+        group = ", ".join(cols)
+        repeats.append(f"""SELECT k.source_row, '{name}' AS key FROM keys AS k
+            JOIN (SELECT {group}, min(source_row) AS first_row FROM keys WHERE {present}
+                  GROUP BY ALL HAVING count(*) > 1) AS g ON {same} AND k.source_row > g.first_row""")
+    flags = ", ".join(f"bool_or(key = '{name}') AS _duplicate_{name}" for name in keys)
+    return f"""
+        WITH keys AS MATERIALIZED (SELECT r.source_row, {parsed} FROM {_cleaned(source, columns)})
+        SELECT source_row, {flags} FROM ({' UNION ALL '.join(repeats)}) GROUP BY source_row
+    """
+
+
+def parse_sql(source: Source, duplicates: str | None = None) -> str:
+    """SELECT of typed columns, the row's reason codes, its field defects and, for a row with any, its text.
+
+    Every cell is first cleaned (clean_text), then parsed by its column's kind, once: the checks read the
+    parsed value. `reasons` are the defects that stop the row from being counted (quarantine);
+    `field_defects` those of fields coverage does not need: such a field is NULL in the typed columns and
+    the row is kept. `duplicates` is the table of duplicates_sql's rows (needed when the source has keys).
     """
     cols = source.columns
-    parsed = {col.name: PARSE[col.kind].format(c="r." + col.name) for col in cols}
+    parsed = {col.name: _parsed(col.name) for col in cols}
     row_reasons = [reason for col in cols if col.needed for reason in _reasons(col, parsed[col.name])]
     field_reason = {col.name: f"coalesce({', '.join(rs)})" for col in cols if not col.needed
                     for rs in [_reasons(col, parsed[col.name])] if rs}
     for rule in source.row_rules:
         row_reasons.append(f"CASE WHEN {parsed[rule.column]} < {parsed[rule.other]} THEN '{rule.code}' END")
     if source.unique_rows:
-        key = ", ".join(parsed[c] for c in source.unique_rows)
-        row_reasons.append(f"CASE WHEN row_number() OVER (PARTITION BY {key} ORDER BY r.source_row) > 1 THEN 'duplicate_row' END")
+        row_reasons.append("CASE WHEN r._duplicate_row THEN 'duplicate_row' END")
+    keys = _unique_keys(source)
+    if keys and not duplicates:
+        raise ValueError(f"{source.name} has unique keys: pass the table of its duplicates (duplicates_sql)")
     empty = " AND ".join(f"NOT {_present(c)}" for c in source.column_names)
-    cleaned = ", ".join(f"clean_text(raw.{c}) AS {c}" for c in source.column_names)
-    originals = "".join(f", raw.{c} AS _raw_{c}" for c in field_reason)
-    typed = [f"{parsed[c]} AS {c}" for c in source.column_names]
-    defects = [f"{expr} AS _defect_{c}" for c, expr in field_reason.items()]
-    out_cols = [f"CASE WHEN _defect_{c} IS NULL THEN {c} END AS {c}" if c in field_reason else c
+    joins = f"""LEFT JOIN raw.row_defects AS x
+                       ON x.snapshot_date = raw.snapshot_date AND x.source = '{source.name}' AND x.source_row = raw.source_row"""
+    if keys:
+        joins += f"\n                LEFT JOIN {duplicates} AS u ON u.source_row = raw.source_row"
+    dup_flags = "".join(f", coalesce(u._duplicate_{name}, false) AS _duplicate_{name}" for name in keys)
+    typed = ", ".join(f"{PARSE[col.kind].format(c='r.' + col.name)} AS {parsed[col.name][2:]}" for col in cols)
+    defects = "".join(f", {expr} AS _defect_{c}" for c, expr in field_reason.items())
+    out_cols = [f"CASE WHEN _defect_{c} IS NULL THEN _v_{c} END AS {c}" if c in field_reason else f"_v_{c} AS {c}"
                 for c in source.column_names]
     field_list = ", ".join(f"CASE WHEN _defect_{c} IS NOT NULL THEN {{'field': '{c}', 'reason': _defect_{c}, "
-                           f"'value': _raw_{c}}} END" for c in field_reason)
+                           f"'value': _raw_row.{c}}} END" for c in field_reason)
     return f"""
-        WITH checked AS (
-            SELECT r.snapshot_date, r.source_file, r.source_row, {', '.join(typed + defects)},
-                   r.* EXCLUDE (snapshot_date, source_file, source_row, {', '.join(source.column_names)}),
-                   coalesce(x.line_text, r._row_json) AS row_text,
-                   CASE WHEN {empty} AND x.defect IS NULL THEN ['empty_row']
-                        ELSE list_filter([x.defect, {', '.join(row_reasons)}]::VARCHAR[], lambda x: x IS NOT NULL)
+        WITH parsed AS (
+            SELECT r.*, {typed}
+            FROM {_cleaned(source, list(source.column_names),
+                           f", raw.source_file, x.defect, x.line_text, raw AS _raw_row{dup_flags}", joins)}
+        ), checked AS (
+            SELECT r.*{defects},
+                   CASE WHEN {empty} AND r.defect IS NULL THEN ['empty_row']
+                        ELSE list_filter([r.defect, {', '.join(row_reasons)}]::VARCHAR[], lambda x: x IS NOT NULL)
                    END AS reasons
-            FROM (SELECT raw.snapshot_date, raw.source_file, raw.source_row, {cleaned}{originals},
-                         to_json(raw)::VARCHAR AS _row_json
-                  FROM raw.{source.name} AS raw WHERE raw.snapshot_date = $snapshot_date) AS r
-            LEFT JOIN raw.deliveries AS d ON d.snapshot_date = r.snapshot_date AND d.source = '{source.name}'
-            LEFT JOIN raw.row_defects AS x
-                   ON x.snapshot_date = r.snapshot_date AND x.source = '{source.name}' AND x.source_row = r.source_row
+            FROM parsed AS r
         )
-        SELECT snapshot_date, source_file, source_row, {', '.join(out_cols)}, row_text, reasons,
-               list_filter([{field_list}]::{FIELD_DEFECT}[], lambda f: f IS NOT NULL) AS field_defects
-        FROM checked
+        SELECT snapshot_date, source_file, source_row, {', '.join(out_cols)}, reasons, field_defects,
+               -- the row as received, only where a steward reads it: a refused row or one with a field set aside
+               CASE WHEN len(reasons) > 0 OR len(field_defects) > 0
+                    THEN coalesce(line_text, to_json(_raw_row)::VARCHAR) END AS row_text
+        FROM (SELECT *, list_filter([{field_list}]::{FIELD_DEFECT}[], lambda f: f IS NOT NULL) AS field_defects
+              FROM checked)
     """
 
 
 def stage(con, source: Source, snapshot_date: date, table: str | None = None) -> dict:
     """Parse one source's snapshot in one transaction: rows that can be counted to staging (with their defective
-    fields set aside, listed in staging.field_defects), the rest to quarantine with every reason that applies."""
+    fields set aside, listed in staging.field_defects), the rest to quarantine with every reason that applies.
+
+    The raw rows are read and parsed once, into a temporary table that holds the row text only of the rows a
+    steward will see; the three tables and the statistics are written from it. Repeated keys are found first, by
+    a narrow pass over the key columns.
+    """
     table = table or f"staging.{source.name}"
     params = {"snapshot_date": snapshot_date}
-    con.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {parse_sql(source)}", params)
+    duplicates = duplicates_sql(source)
+    if duplicates:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE duplicates AS {duplicates}", params)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {parse_sql(source, 'duplicates' if duplicates else None)}",
+                params)
     names = ", ".join(source.column_names)
-    with transaction(con):
-        loaded = replace_rows(con, table, snapshot_date,
-                              f"SELECT snapshot_date, source_file, source_row, {names} FROM parsed WHERE len(reasons) = 0")
-        # a refused row lists its field defects too: the steward fixes everything in one go
-        quarantined = replace_rows(con, QUARANTINE, snapshot_date, f"""
-            SELECT snapshot_date, '{source.name}' AS source, source_file, source_row,
-                   list_concat(reasons, list_transform(field_defects, lambda f: f.reason)) AS reasons, row_text
-            FROM parsed WHERE len(reasons) > 0""", source=source.name)
-        set_aside = replace_rows(con, FIELD_DEFECTS, snapshot_date, f"""
-            SELECT snapshot_date, '{source.name}' AS source, source_file, source_row, f.field, f.reason,
-                   f.value AS original_value, row_text
-            FROM (SELECT *, unnest(field_defects) AS f FROM parsed WHERE len(reasons) = 0)""", source=source.name)
-    received = first(con, "SELECT count(*) FROM parsed")[0]
-    by_reason = con.execute("SELECT reason, count(*) AS n FROM (SELECT unnest(reasons) AS reason FROM parsed) "
-                            "GROUP BY ALL ORDER BY n DESC, reason").fetchall()
-    by_field = con.execute("SELECT f.reason, count(*) AS n FROM (SELECT unnest(field_defects) AS f FROM parsed "
-                           "WHERE len(reasons) = 0) GROUP BY ALL ORDER BY n DESC, 1").fetchall()
-    con.execute("DROP TABLE parsed")
+    try:
+        with transaction(con):
+            loaded = replace_rows(con, table, snapshot_date,
+                                  f"SELECT snapshot_date, source_file, source_row, {names} FROM parsed WHERE len(reasons) = 0")
+            # a refused row lists its field defects too: the steward fixes everything in one go
+            quarantined = replace_rows(con, QUARANTINE, snapshot_date, f"""
+                SELECT snapshot_date, '{source.name}' AS source, source_file, source_row,
+                       list_concat(reasons, list_transform(field_defects, lambda f: f.reason)) AS reasons, row_text
+                FROM parsed WHERE len(reasons) > 0""", source=source.name)
+            set_aside = replace_rows(con, FIELD_DEFECTS, snapshot_date, f"""
+                SELECT snapshot_date, '{source.name}' AS source, source_file, source_row, f.field, f.reason,
+                       f.value AS original_value, row_text
+                FROM (SELECT *, unnest(field_defects) AS f FROM parsed WHERE len(reasons) = 0 AND len(field_defects) > 0)""",
+                                     source=source.name)
+        # one query for the statistics: rows, the reasons of refused rows and the field defects of loaded ones
+        counted = con.execute("""
+            SELECT 'received' AS kind, NULL AS reason, count(*) AS n FROM parsed
+            UNION ALL
+            SELECT kind, reason, count(*) AS n FROM (
+                SELECT 'row' AS kind, unnest(reasons) AS reason FROM parsed WHERE len(reasons) > 0
+                UNION ALL
+                SELECT 'field', unnest(list_transform(field_defects, lambda f: f.reason)) FROM parsed
+                WHERE len(reasons) = 0 AND len(field_defects) > 0)
+            GROUP BY ALL""").fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS parsed")
+        con.execute("DROP TABLE IF EXISTS duplicates")
+    by_reason = sorted(((r, n) for kind, r, n in counted if kind == "row"), key=lambda rn: (-rn[1], rn[0]))
+    by_field = sorted(((r, n) for kind, r, n in counted if kind == "field"), key=lambda rn: (-rn[1], rn[0]))
     return {
         "dagster/row_count": loaded,
-        "rows_received": received,
+        "rows_received": next(n for kind, _, n in counted if kind == "received"),
         "rows_loaded": loaded,
         "rows_quarantined": quarantined,
         "fields_set_aside": set_aside,

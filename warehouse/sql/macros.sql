@@ -6,8 +6,12 @@
 -- joiner U+2060, BOM U+FEFF inside a value, soft hyphen, direction marks: Unicode category Cf), every
 -- space-like or control character (no-break space U+00A0, U+202F, U+3000, tab, CR, LF: Z and Cc)
 -- read as one space, trimmed. NULL when nothing is left. Staging applies it to every cell first.
-CREATE OR REPLACE TEMP MACRO clean_text(t) AS
-    nullif(trim(regexp_replace(regexp_replace(t, '\p{Cf}', '', 'g'), '[\p{Z}\p{Cc}]+', ' ', 'g')), '');
+-- The usual cell, printable ASCII words one space apart, has nothing to clean: one cheap test spares it the two
+-- Unicode replacements (staging cleans every cell of every row).
+CREATE OR REPLACE TEMP MACRO clean_text(t) AS CASE
+    WHEN regexp_full_match(t, '[!-~]+(?: [!-~]+)*') THEN t
+    ELSE nullif(trim(regexp_replace(regexp_replace(t, '\p{Cf}', '', 'g'), '[\p{Z}\p{Cc}]+', ' ', 'g')), '')
+END;
 
 -- Month numbers and names: Indonesian and English, full or abbreviated ('Agu', 'Agt', 'Aug', 'Agustus').
 CREATE OR REPLACE TEMP MACRO month_number(m) AS CASE
@@ -37,8 +41,10 @@ CREATE OR REPLACE TEMP MACRO _time_re() AS
 CREATE OR REPLACE TEMP MACRO _ymd_re() AS '([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})' || _time_re();
 CREATE OR REPLACE TEMP MACRO _dmy_re() AS
     '([0-9]{1,2})(?:[-/.]| +)([0-9]{1,2}|[A-Za-z]{3,9}\.?)(?:[-/.]| +)([0-9]{4}|[0-9]{2})' || _time_re();
-CREATE OR REPLACE TEMP MACRO _date_of(y, m, d, born_by) AS
-    try(make_date(full_year(y, born_by), month_number(m), d::INTEGER));
+-- The date of a match's parts (STRUCT y, m, d: empty strings when the text did not match), NULL before 1900.
+CREATE OR REPLACE TEMP MACRO _date_of(p, born_by) AS CASE
+    WHEN p.y <> '' AND full_year(p.y, born_by) >= 1900 THEN try(make_date(full_year(p.y, born_by), month_number(p.m), p.d::INTEGER))
+END;
 
 -- Dates: year first ('2024-01-05', '2024/1/5') or day first ('05/01/2024', '5-1-2024', '05.01.2024',
 -- '05/01/24', '5 Januari 2024', '05-Jan-24'), an optional time after either. Never month first: the
@@ -47,18 +53,19 @@ CREATE OR REPLACE TEMP MACRO _date_of(y, m, d, born_by) AS
 -- `serial` (true only for XLSX deliveries): a bare number is an Excel serial day count, the way a
 -- date cell formatted as General reads (45292 = 2024-01-01). In a CSV such a number stays invalid.
 -- `born_by`: for birth dates, the snapshot date (see full_year).
-CREATE OR REPLACE TEMP MACRO parse_date(t, serial := false, born_by := NULL) AS (
-    WITH s AS (SELECT trim(t) AS v),
-    d AS (SELECT CASE
-        WHEN regexp_full_match(v, _ymd_re()) THEN
-            _date_of(regexp_extract(v, _ymd_re(), 1), regexp_extract(v, _ymd_re(), 2), regexp_extract(v, _ymd_re(), 3), born_by)
-        WHEN regexp_full_match(v, _dmy_re()) THEN
-            _date_of(regexp_extract(v, _dmy_re(), 3), regexp_extract(v, _dmy_re(), 2), regexp_extract(v, _dmy_re(), 1), born_by)
-        WHEN serial AND regexp_full_match(v, '[0-9]{1,7}(\.[0-9]+)?') AND try_cast(v AS DOUBLE) BETWEEN 1 AND 2958465
-            THEN DATE '1899-12-30' + floor(try_cast(v AS DOUBLE))::INTEGER
-        END AS x FROM s)
-    SELECT CASE WHEN year(x) >= 1900 THEN x END FROM d
-);
+-- Each pattern is matched once, its parts taken from that one match (`list_transform([x], lambda v: ...)[1]` names a
+-- value computed once: a macro's argument would be computed wherever it is written).
+CREATE OR REPLACE TEMP MACRO parse_date(t, serial := false, born_by := NULL) AS list_transform([trim(t)], lambda v:
+    list_transform([regexp_extract(v, '^(?:' || _ymd_re() || ')$', ['y', 'm', 'd'])], lambda ymd: CASE
+        WHEN ymd.y <> '' THEN _date_of(ymd, born_by)
+        ELSE list_transform([regexp_extract(v, '^(?:' || _dmy_re() || ')$', ['d', 'm', 'y'])], lambda dmy: CASE
+            WHEN dmy.y <> '' THEN _date_of(dmy, born_by)
+            WHEN serial AND regexp_full_match(v, '[0-9]{1,7}(\.[0-9]+)?') AND try_cast(v AS DOUBLE) BETWEEN 1 AND 2958465
+                AND year(DATE '1899-12-30' + floor(try_cast(v AS DOUBLE))::INTEGER) >= 1900
+                THEN DATE '1899-12-30' + floor(try_cast(v AS DOUBLE))::INTEGER
+        END)[1]
+    END)[1]
+)[1];
 
 -- Rupiah as Indonesian and Excel extracts write it: 'Rp 3.500.000', 'Rp3.500.000', 'Rp. 3.500.000',
 -- 'IDR 3,500,000', '3.500.000,00' and '3.500.000,-' (sen, or none), '3 500 000', '3500000', '3500000.0'
@@ -72,7 +79,7 @@ CREATE OR REPLACE TEMP MACRO _money_number(v) AS CASE
     WHEN regexp_full_match(v, '-?[0-9]+([.,][0-9]{1,2}|\.0+)?') THEN replace(v, ',', '.')
 END;
 CREATE OR REPLACE TEMP MACRO parse_money(t) AS
-    try_cast(round(try_cast(_money_number(_money_text(t)) AS DECIMAL(38, 2))) AS BIGINT);
+    try_cast(round(try_cast(list_transform([_money_text(t)], lambda v: _money_number(v))[1] AS DECIMAL(38, 2))) AS BIGINT);
 
 -- Whole non-negative counts (jumlah, jumlah_pekerja): '12', '1.200' (thousands), '12.0' (a spreadsheet's float).
 CREATE OR REPLACE TEMP MACRO parse_count(t) AS CASE
@@ -87,11 +94,10 @@ CREATE OR REPLACE TEMP MACRO clean_code(t) AS
     nullif(regexp_replace(regexp_replace(trim(t), '^(?:''|="(.*)"$)', '\1'), '\s+', '', 'g'), '');
 
 -- Kepmendagri village code, dotted '74.71.01.1005' or plain '7471011005', as dotted text.
-CREATE OR REPLACE TEMP MACRO village_code(t) AS CASE
-    WHEN regexp_full_match(clean_code(t), '[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}') THEN clean_code(t)
-    WHEN regexp_full_match(clean_code(t), '[0-9]{10}') THEN
-        concat_ws('.', substr(clean_code(t), 1, 2), substr(clean_code(t), 3, 2), substr(clean_code(t), 5, 2), substr(clean_code(t), 7, 4))
-END;
+CREATE OR REPLACE TEMP MACRO village_code(t) AS list_transform([clean_code(t)], lambda c: CASE
+    WHEN regexp_full_match(c, '[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}') THEN c
+    WHEN regexp_full_match(c, '[0-9]{10}') THEN concat_ws('.', substr(c, 1, 2), substr(c, 3, 2), substr(c, 5, 2), substr(c, 7, 4))
+END)[1];
 
 -- A key (KPJ, NPP, project number) that can still identify its row: letters, digits and . / -
 -- only, at most 30 characters, and not a number a spreadsheet rewrote ('1.40123E+10', '7.47101E+15').
