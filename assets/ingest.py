@@ -226,15 +226,17 @@ def _records(data: bytes, delimiter: str) -> pl.DataFrame:
         records = lines.group_by("record", maintain_order=True).agg(
             pl.col("line_text").str.join("\n"), pl.col("quotes").sum(), pl.len().alias("lines"),
             pl.col("open_quotes").last().not_().alias("closed"))
-    # only lines with quotes need them removed before counting delimiters
-    unquoted = pl.when(pl.col("quotes") > 0).then(pl.col("line_text").str.replace_all(r'"[^"]*("|$)', "")) \
-        .otherwise(pl.col("line_text"))
     return records.with_columns(
-        fields=unquoted.str.count_matches(delimiter, literal=True) + 1,
-        # fields up to the last non-empty one: a trailing "," or ";;" that Excel adds is not an extra field
-        fields_used=unquoted.str.strip_chars_end(f" \t{delimiter}").str.count_matches(delimiter, literal=True) + 1,
+        fields=_unquoted().str.count_matches(delimiter, literal=True) + 1,
         blank=pl.col("line_text").str.strip_chars(f'\t "{delimiter}') == "",
     ).with_columns(ends_with_newline=pl.lit(ends_with_newline))
+
+
+def _unquoted() -> pl.Expr:
+    """A record's text without its quoted values, whose delimiters do not separate fields (only lines with quotes
+    need them removed)."""
+    return pl.when(pl.col("quotes") > 0).then(pl.col("line_text").str.replace_all(r'"[^"]*("|$)', "")) \
+        .otherwise(pl.col("line_text"))
 
 
 def _read_csv(path: Path) -> tuple[list[str], pl.DataFrame, pl.DataFrame, str, str, bool, list[str]]:
@@ -391,17 +393,22 @@ def _numeric_cells(path: Path, column: int, height: int) -> pl.Series:
         else values[:height]
 
 
-def _defects(records: pl.DataFrame, header: list[str | None], cut: bool = False) -> pl.DataFrame:
+def _defects(records: pl.DataFrame, header: list[str | None], delimiter: str, cut: bool = False) -> pl.DataFrame:
     """Rows with fewer fields than the header's named columns or more than the header has; the last
     one is `truncated` when the file stops inside it (or is known to be cut: inside a character, or
     followed by the zero bytes of an unfinished upload)."""
     named = len(header) - next((i for i, h in enumerate(reversed(header)) if (h or "").strip()), len(header))
     data = records.slice(1).with_columns(pl.col("record").alias("source_row"))
+    last = data.filter(pl.col("blank").not_())["source_row"].max()
+    is_last = pl.col("source_row") == last if last is not None else pl.lit(False)
     short = pl.col("fields") < named
-    is_last = pl.col("source_row") == pl.col("source_row").filter(pl.col("blank").not_()).max()
+    # only a row with more fields than the header can have too many (fields_used <= fields): the rest is left alone
+    candidates = data.filter(pl.col("blank").not_() & (short | (pl.col("fields") > len(header)) | is_last))
+    # fields up to the last non-empty one: a trailing "," or ";;" that Excel adds is not an extra field
+    fields_used = _unquoted().str.strip_chars_end(f" \t{delimiter}").str.count_matches(delimiter, literal=True) + 1
     truncated = is_last & (pl.col("closed").not_() | (short & pl.col("ends_with_newline").not_()) | pl.lit(cut))
-    malformed = short | (pl.col("fields_used") > len(header))
-    return data.filter(pl.col("blank").not_() & (truncated | malformed)).select(
+    malformed = short | (fields_used > len(header))
+    return candidates.filter(truncated | malformed).select(
         pl.col("source_row").cast(pl.Int64),
         pl.when(truncated).then(pl.lit(TRUNCATED_ROW)).otherwise(pl.lit(MALFORMED_ROW)).alias("defect"),
         pl.col("line_text"),
@@ -442,7 +449,7 @@ def read_landing_file(path: Path | None, source: Source) -> LandingFile:
                           header=delimiter.join(str(c or "") for c in original) if delimiter else ", ".join(str(c or "") for c in original))
     if records is not None:
         landing.blank_rows = int(records.slice(1)["blank"].sum())
-        landing.defects = _defects(records, original, cut)
+        landing.defects = _defects(records, original, delimiter, cut)
         if encoding == "windows-1252":
             chars = sorted(set(re.findall(r"[^\x00-\x7f]", records.slice(1)["line_text"].str.replace_all(r"[\x00-\x7f]", "").str.join("").item())))
             landing.non_ascii = "".join(chars)

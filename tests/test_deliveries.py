@@ -247,6 +247,16 @@ def test_file_cut_off_inside_quotes(landing, tmp_path):
     assert delivery(w, "pu_workers")["truncated_row"] == 2
 
 
+def test_file_without_final_newline_marks_only_its_last_row_cut(landing, tmp_path):
+    # the short row 2 is malformed, not where the file stops: only the last row can be cut off (it is complete here)
+    short = GOOD_PU.replace("K100", "K101").rsplit(",", 2)[0]
+    path = write_pu(landing, GOOD_PU, short, GOOD_PU.replace("K100", "K102"))
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))
+    w = ingest_and_stage(landing, tmp_path)
+    assert quarantined(w, "pu_workers") == {2: ["malformed_row", "missing_status"]}
+    assert delivery(w, "pu_workers")["truncated_row"] is None
+
+
 def test_row_with_too_many_fields_is_quarantined_with_its_text(landing, tmp_path):
     bad = GOOD_PU.replace("K100", "K101").replace('"JKK,JKM"', "JKK,JKM")  # unquoted comma: one field too many
     write_pu(landing, GOOD_PU, bad, GOOD_PU.replace("K100", "K102"))
