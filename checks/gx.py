@@ -33,7 +33,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
+import duckdb
 import sqlalchemy as sa
+from duckdb_engine import ConnectionWrapper
+
+from warehouse import db
 
 if TYPE_CHECKING:
     from great_expectations.core.expectation_validation_result import ExpectationValidationResult
@@ -105,8 +109,8 @@ class GreatExpectationsResource(dg.ConfigurableResource):
         pipeline code (never user input), e.g. `snapshot_date = DATE '2025-06-08'`.
 
         The file is opened read-only once for the call and no connection outlives it, so a
-        writer can open the file again as soon as this returns. Within one process DuckDB refuses
-        a read-only open while the same file is open read-write: close writers first.
+        writer can open the file again as soon as this returns; while this process holds the file
+        open (`warehouse.db.hold`, a run), the call uses a new connection to it instead.
         """
         import great_expectations as gx
 
@@ -244,13 +248,20 @@ def _datasource(path: Path) -> SQLDatasource:
         name,
         connection_string=sa.URL.create("duckdb", database=str(path)).render_as_string(),
         kwargs={
-            "connect_args": {"read_only": True},
+            "creator": lambda: _open(path),
             # One connection for all the queries of a validation (reopening the file for each of
             # GX's ~80 queries a suite cost more than the queries); `validate` disposes of it in
             # `finally`, so nothing holds the file open afterwards, even if a validation fails.
             "poolclass": sa.pool.StaticPool,
         },
     )
+
+
+def _open(path: Path):
+    """A DBAPI connection for GX: the file read-only, or a new connection to it when this process holds it
+    open (a run: `warehouse.db.hold`), since DuckDB opens one file one way per process."""
+    holder = db.held(path)
+    return ConnectionWrapper(holder.cursor() if holder is not None else duckdb.connect(str(path), read_only=True))
 
 
 def _prepare_engine(execution_engine: SqlAlchemyExecutionEngine) -> None:

@@ -63,3 +63,54 @@ def test_a_query_bigger_than_the_limit_spills_instead_of_failing(tmp_path):
         con.execute("SET temp_directory = ''")
         with pytest.raises(duckdb.OutOfMemoryException):
             con.execute(BIG_SORT).fetchall()
+
+
+def test_a_hold_keeps_one_open_database_that_connections_share_and_releases_it(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "wh" / "pipeline.duckdb"
+    other_process = ["-c", "import duckdb, sys; duckdb.connect(sys.argv[1]).execute('SELECT 1')", str(path)]
+    with db.hold(path):
+        holder = db.held(path)
+        assert holder is not None and db.held(tmp_path / "wh" / "." / "pipeline.duckdb") is holder
+        with db.connect(path) as con:
+            con.execute("CREATE TABLE marts.t AS SELECT 42 AS x")
+            con.execute("CREATE TEMP TABLE scratch AS SELECT 1")
+        # read-only inside the hold is a connection to the held database, not a refused second open
+        with db.connect(path, read_only=True) as con:
+            assert con.execute("SELECT x FROM marts.t").fetchall() == [(42,)]
+            # each connection has its own temp tables and the macros
+            assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'scratch'").fetchall() == [(0,)]
+            assert con.execute("SELECT clean_text('  a  b ')").fetchall() == [("a b",)]
+        with db.hold(path):  # nested: the same hold
+            assert db.held(path) is holder
+        assert db.held(path) is holder
+        # no other process can open the file meanwhile
+        assert subprocess.run([sys.executable, *other_process], capture_output=True).returncode != 0
+    assert db.held(path) is None
+    subprocess.run([sys.executable, *other_process], check=True)
+    with db.connect(path, read_only=True) as con:
+        assert con.execute("SELECT x FROM marts.t").fetchall() == [(42,)]
+
+
+def test_a_dagster_run_holds_the_pipeline_database_for_its_steps(tmp_path):
+    import dagster as dg
+
+    from warehouse.resources import Warehouse
+
+    seen = []
+
+    @dg.asset
+    def first_step(warehouse: Warehouse) -> None:
+        seen.append(db.held(warehouse.pipeline_db))
+
+    @dg.asset(deps=[first_step])
+    def second_step(warehouse: Warehouse) -> None:
+        seen.append(db.held(warehouse.pipeline_db))
+
+    warehouse = Warehouse(landing_dir=str(tmp_path / "landing"), warehouse_dir=str(tmp_path / "wh"),
+                          pseudonym_key="k" * 32)
+    assert dg.materialize([first_step, second_step], resources={"warehouse": warehouse}).success
+    assert seen[0] is not None and seen[1] is seen[0]  # one open database for the run's steps
+    assert db.held(warehouse.pipeline_db) is None  # released when the run ends

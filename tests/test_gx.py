@@ -254,3 +254,16 @@ def test_asset_checks_in_dagster(tmp_path):
     assert bad.metadata["rows_validated"].value == 6
     assert "| expect_column_values_to_be_unique | nik | FAIL | 2 | 6 |" in bad.metadata["expectations"].value
     assert "7471***" in bad.metadata["unexpected_samples"].value
+
+
+def test_validation_inside_a_hold_uses_the_held_database(db, gx_resource):
+    from warehouse import db as warehouse_db
+
+    # a run holds the pipeline database read-write; a read-only open of it in the same process would be refused
+    with warehouse_db.hold(db):
+        holder = warehouse_db.held(db)
+        holder.execute("DELETE FROM staging.pu_workers WHERE kpj IS NULL")
+        outcome = gx_resource.validate(db, "staging.pu_workers", SUITE, where=JUNE_8)
+    got = by_column(outcome)[("expect_column_values_to_not_be_null", "kpj")]
+    assert (got.success, got.unexpected_count, got.element_count) == (True, 0, 5)  # sees the held connection's write
+    test_file_is_not_locked_after_validation(db, gx_resource)  # and nothing holds the file once the hold ends

@@ -86,7 +86,9 @@ class Warehouse(dg.ConfigurableResource):
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["Warehouse"]:
-        """In a run: validate the settings and hold the warehouse's writer lock until the run ends.
+        """In a run: validate the settings, take the warehouse's writer lock and hold the pipeline database open
+        (`db.hold`: the steps' connections share it) until the run ends (in each step's process, for a
+        multiprocess run).
 
         Outside a run (a sensor or schedule evaluating) neither: they only read the landing zone.
         """
@@ -96,7 +98,7 @@ class Warehouse(dg.ConfigurableResource):
             return
         self.validate()
         with writer_lock(Path(self.warehouse_dir), run_id=run_id, wait_seconds=self.lock_wait_seconds,
-                         command=f"Dagster run {run_id}"):
+                         command=f"Dagster run {run_id}"), db.hold(self.pipeline_db):
             yield self
 
     @property
