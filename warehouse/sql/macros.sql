@@ -78,8 +78,11 @@ CREATE OR REPLACE TEMP MACRO _money_number(v) AS CASE
     WHEN regexp_full_match(v, '-?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]{1,2})?') THEN replace(v, ',', '')
     WHEN regexp_full_match(v, '-?[0-9]+([.,][0-9]{1,2}|\.0+)?') THEN replace(v, ',', '.')
 END;
-CREATE OR REPLACE TEMP MACRO parse_money(t) AS
-    try_cast(round(try_cast(list_transform([_money_text(t)], lambda v: _money_number(v))[1] AS DECIMAL(38, 2))) AS BIGINT);
+-- Plain digits (the usual amount) are read directly.
+CREATE OR REPLACE TEMP MACRO parse_money(t) AS CASE
+    WHEN regexp_full_match(t, '[0-9]{1,18}') THEN t::BIGINT
+    ELSE try_cast(round(try_cast(list_transform([_money_text(t)], lambda v: _money_number(v))[1] AS DECIMAL(38, 2))) AS BIGINT)
+END;
 
 -- Whole non-negative counts (jumlah, jumlah_pekerja): '12', '1.200' (thousands), '12.0' (a spreadsheet's float).
 CREATE OR REPLACE TEMP MACRO parse_count(t) AS CASE
@@ -90,8 +93,11 @@ END;
 -- Codes are text, never numbers. The marks spreadsheet users type to keep a code as text are removed: a
 -- leading apostrophe ('7471...) and Excel's formula form ="7471..."; and so is white space anywhere (a code
 -- holds none: '7471 0112 0395 0003' is the NIK 7471011203950003). NULL when empty.
-CREATE OR REPLACE TEMP MACRO clean_code(t) AS
-    nullif(regexp_replace(regexp_replace(trim(t), '^(?:''|="(.*)"$)', '\1'), '\s+', '', 'g'), '');
+-- The usual code, printable ASCII without spaces or a leading mark, is kept as it is without the two replacements.
+CREATE OR REPLACE TEMP MACRO clean_code(t) AS CASE
+    WHEN regexp_full_match(t, '[!-&(-<>-~][!-~]*') THEN t
+    ELSE nullif(regexp_replace(regexp_replace(trim(t), '^(?:''|="(.*)"$)', '\1'), '\s+', '', 'g'), '')
+END;
 
 -- Kepmendagri village code, dotted '74.71.01.1005' or plain '7471011005', as dotted text.
 CREATE OR REPLACE TEMP MACRO village_code(t) AS list_transform([clean_code(t)], lambda c: CASE
