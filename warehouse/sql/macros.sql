@@ -41,9 +41,11 @@ CREATE OR REPLACE TEMP MACRO _time_re() AS
 CREATE OR REPLACE TEMP MACRO _ymd_re() AS '([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})' || _time_re();
 CREATE OR REPLACE TEMP MACRO _dmy_re() AS
     '([0-9]{1,2})(?:[-/.]| +)([0-9]{1,2}|[A-Za-z]{3,9}\.?)(?:[-/.]| +)([0-9]{4}|[0-9]{2})' || _time_re();
--- The date of a match's parts (STRUCT y, m, d: empty strings when the text did not match), NULL before 1900.
-CREATE OR REPLACE TEMP MACRO _date_of(p, born_by) AS CASE
-    WHEN p.y <> '' AND full_year(p.y, born_by) >= 1900 THEN try(make_date(full_year(p.y, born_by), month_number(p.m), p.d::INTEGER))
+-- The date of a year, month and day (integers), NULL unless that day exists and is 1900 or later. Checked before
+-- make_date, which would raise: an error inside try() sends the whole vector down a row-by-row path.
+CREATE OR REPLACE TEMP MACRO _date_of(y, m, d) AS CASE
+    WHEN y >= 1900 AND m BETWEEN 1 AND 12 AND d BETWEEN 1 AND day(last_day(make_date(least(y, 9999), least(greatest(m, 1), 12), 1)))
+        THEN make_date(y, m, d)
 END;
 
 -- Dates: year first ('2024-01-05', '2024/1/5') or day first ('05/01/2024', '5-1-2024', '05.01.2024',
@@ -53,19 +55,19 @@ END;
 -- `serial` (true only for XLSX deliveries): a bare number is an Excel serial day count, the way a
 -- date cell formatted as General reads (45292 = 2024-01-01). In a CSV such a number stays invalid.
 -- `born_by`: for birth dates, the snapshot date (see full_year).
--- Each pattern is matched once, its parts taken from that one match (`list_transform([x], lambda v: ...)[1]` names a
--- value computed once: a macro's argument would be computed wherever it is written).
-CREATE OR REPLACE TEMP MACRO parse_date(t, serial := false, born_by := NULL) AS list_transform([trim(t)], lambda v:
-    list_transform([regexp_extract(v, '^(?:' || _ymd_re() || ')$', ['y', 'm', 'd'])], lambda ymd: CASE
-        WHEN ymd.y <> '' THEN _date_of(ymd, born_by)
-        ELSE list_transform([regexp_extract(v, '^(?:' || _dmy_re() || ')$', ['d', 'm', 'y'])], lambda dmy: CASE
-            WHEN dmy.y <> '' THEN _date_of(dmy, born_by)
-            WHEN serial AND regexp_full_match(v, '[0-9]{1,7}(\.[0-9]+)?') AND try_cast(v AS DOUBLE) BETWEEN 1 AND 2958465
-                AND year(DATE '1899-12-30' + floor(try_cast(v AS DOUBLE))::INTEGER) >= 1900
-                THEN DATE '1899-12-30' + floor(try_cast(v AS DOUBLE))::INTEGER
-        END)[1]
-    END)[1]
-)[1];
+-- One match of both patterns (they exclude each other: four digits first or at most two), its parts read once
+-- (`list_transform([x], lambda v: ...)[1]` names a value computed once; a macro's argument is computed wherever
+-- it is written).
+CREATE OR REPLACE TEMP MACRO parse_date(t, serial := false, born_by := NULL) AS list_transform(
+    list_transform([regexp_extract(trim(t), '^(?:' || _ymd_re() || '|' || _dmy_re() || ')$', ['y', 'm', 'd', 'd_', 'm_', 'y_'])],
+        lambda p: CASE WHEN p.y <> '' OR p.y_ <> '' THEN
+            {'y': full_year(p.y || p.y_, born_by), 'm': month_number(p.m || p.m_), 'd': (p.d || p.d_)::INTEGER} END),
+    lambda x: CASE
+        WHEN x IS NOT NULL THEN _date_of(x.y, x.m, x.d)
+        WHEN serial AND regexp_full_match(trim(t), '[0-9]{1,7}(\.[0-9]+)?') AND try_cast(trim(t) AS DOUBLE) BETWEEN 1 AND 2958465
+            AND year(DATE '1899-12-30' + floor(try_cast(trim(t) AS DOUBLE))::INTEGER) >= 1900
+            THEN DATE '1899-12-30' + floor(try_cast(trim(t) AS DOUBLE))::INTEGER
+    END)[1];
 
 -- Rupiah as Indonesian and Excel extracts write it: 'Rp 3.500.000', 'Rp3.500.000', 'Rp. 3.500.000',
 -- 'IDR 3,500,000', '3.500.000,00' and '3.500.000,-' (sen, or none), '3 500 000', '3500000', '3500000.0'
