@@ -16,6 +16,6 @@ WITH unioned AS (
            NULL, nik, nama, tanggal_lahir, jenis_kelamin, kode_wilayah_domisili
     FROM staging.jakon_workers WHERE snapshot_date = $snapshot_date
 )
-SELECT *, nik_is_valid(nik) AS nik_valid,
-       nik_is_valid(nik) AND substr(nik, 7, 6) = nik_birth_digits(tanggal_lahir, jenis_kelamin) AS nik_agrees
-FROM unioned
+-- validity computed once, in its own projection: both columns read it
+SELECT *, nik_valid AND substr(nik, 7, 6) = nik_birth_digits(tanggal_lahir, jenis_kelamin) AS nik_agrees
+FROM (SELECT *, nik_is_valid(nik) AS nik_valid FROM unioned)
