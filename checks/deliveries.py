@@ -71,13 +71,6 @@ DELIVERY_COLUMNS = ("source_file", "file_format", "encoding", "delimiter", "rows
                     "truncated_row", "extra_columns", "missing_optional_columns", "non_ascii_characters")
 
 
-def read_delivery(warehouse: Warehouse, snapshot_date: date, source: str) -> dict | None:
-    """The delivery record of one source's file for one snapshot (None before its raw asset ran)."""
-    with warehouse.connect(read_only=True) as con:
-        row = first(con, DELIVERY_SQL, [snapshot_date, source])
-    return dict(zip(DELIVERY_COLUMNS, row)) if row else None
-
-
 def _meta(delivery: dict, *keys: str) -> dict:
     out = {"file": dg.MetadataValue.text(delivery["source_file"] or "(not delivered)")}
     for k in keys:
@@ -86,95 +79,101 @@ def _meta(delivery: dict, *keys: str) -> dict:
     return out
 
 
-def _delivery_checks(source: Source) -> list[dg.AssetChecksDefinition]:
-    asset = dg.AssetKey(["raw", source.name])
-    common = dict(asset=asset, partitions_def=snapshot_partitions, pool="pipeline_db", blocking=False)
+def _complete(d: dict, drop) -> dict:
+    cut = d["truncated_row"]
+    return dict(passed=cut is None, metadata={**_meta(d, "rows_read"), "cut_off_at_row": dg.MetadataValue.text(str(cut or "none"))},
+                description=None if cut is None else (
+                    f"{d['source_file']} ends inside data row {cut}: the upload was cut off or is still being written. "
+                    "Nothing of this snapshot is published; wait for the upload to finish (or ask the sender to resend "
+                    "the whole file) and rerun."))
 
-    @dg.asset_check(name=DELIVERY_COMPLETE, asset=asset, partitions_def=snapshot_partitions, pool="pipeline_db",
-                    blocking=True, description=(
+
+def _steady(d: dict, drop) -> dict:
+    return dict(passed=drop is None, metadata=_meta(d, "rows_read"), description=None if drop is None else (
+        f"{d['source_file']} has {d['rows_read']:,} rows, {drop[2]:.0%} fewer than the {drop[1]:,} of "
+        f"snapshot {drop[0]}; check with the sender that the extract is complete."))
+
+
+def _as_utf8(d: dict, drop) -> dict:
+    ok = d["file_format"] == "none" or d["encoding"] in UTF8_ENCODINGS
+    return dict(passed=ok, metadata=_meta(d, "encoding", "non_ascii_characters"),
+                description=None if ok else f"{d['source_file']} is Windows-1252, not UTF-8: decoded "
+                                            f"'{d['non_ascii_characters'] or 'no non-ASCII character'}'; verify and ask for UTF-8.")
+
+
+def _intact(d: dict, drop) -> dict:
+    problems = [f"{d['malformed_rows']} row(s) with a wrong number of fields"] if d["malformed_rows"] else []
+    return dict(passed=not problems,
+                metadata={**_meta(d, "rows_read", "blank_rows", "malformed_rows"),
+                          "cut_off_at_row": dg.MetadataValue.text(str(d["truncated_row"] or "none"))},
+                description=f"{d['source_file']}: " + "; ".join(problems) + "; resend the file." if problems else None)
+
+
+def _as_contract(d: dict, drop) -> dict:
+    ok = not d["extra_columns"] and not d["missing_optional_columns"]
+    return dict(passed=ok, metadata=_meta(d, "extra_columns", "missing_optional_columns", "delimiter", "file_format"),
+                description=None if ok else f"{d['source_file']}: ignored extra column(s): {d['extra_columns'] or 'none'}; "
+                                            f"optional column(s) absent: {d['missing_optional_columns'] or 'none'}.")
+
+
+ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
+# (name, severity, blocking, description, verdict from the delivery record and the row drop)
+DELIVERY_CHECKS = (
+    (DELIVERED_AS_UTF8, WARN, False, (
+        "WARN, not blocking. The file is UTF-8 (with or without BOM) or XLSX. A Windows-1252 file is read correctly "
+        "(bytes Windows-1252 does not define are refused by name), but the steward is told which characters were "
+        "decoded, to verify them and to ask the sender for 'CSV UTF-8'."), _as_utf8),
+    (DELIVERY_COMPLETE, ERROR, True, (
         "ERROR, blocking. The file does not stop inside a row: not cut mid-row, inside quotes or inside a "
         "character, and not followed by the zero bytes of an unfinished upload. A file still being written would "
         "publish part of a source as all of it, so nothing after this file is materialised and analytics.duckdb "
-        "keeps the previous figures: wait for the upload to finish (or ask for it again) and rerun."))
-    def delivery_complete(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
-        d = read_delivery(warehouse, date.fromisoformat(context.partition_key), source.name)
-        if d is None:
-            return dg.AssetCheckResult(passed=False, description="no delivery record")
-        cut = d["truncated_row"]
-        return dg.AssetCheckResult(
-            passed=cut is None, severity=dg.AssetCheckSeverity.ERROR,
-            metadata={**_meta(d, "rows_read"), "cut_off_at_row": dg.MetadataValue.text(str(cut or "none"))},
-            description=None if cut is None else (
-                f"{d['source_file']} ends inside data row {cut}: the upload was cut off or is still being written. "
-                "Nothing of this snapshot is published; wait for the upload to finish (or ask the sender to resend "
-                "the whole file) and rerun."))
-
-    @dg.asset_check(name=ROW_COUNT_STEADY, **common, description=(
-        "WARN, not blocking. The file has not lost more than a set share of its rows since the previous snapshot "
-        f"(default {DEFAULT_MAX_ROW_DROP:.0%}, JAMSOSTEK_MAX_ROW_DROP). A full extract seldom shrinks that fast: a "
-        "partial export, a filter left on, or a file cut at a line end is more likely. Compare with the sender."))
-    def row_count_steady(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
-        snapshot_date = date.fromisoformat(context.partition_key)
-        d = read_delivery(warehouse, snapshot_date, source.name)
-        if d is None:
-            return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN, description="no delivery record")
-        with warehouse.connect(read_only=True) as con:
-            drop = _row_drop(con, snapshot_date, source.name, d["rows_read"]) if d["file_format"] != "none" else None
-        return dg.AssetCheckResult(
-            passed=drop is None, severity=dg.AssetCheckSeverity.WARN, metadata=_meta(d, "rows_read"),
-            description=None if drop is None else (
-                f"{d['source_file']} has {d['rows_read']:,} rows, {drop[2]:.0%} fewer than the {drop[1]:,} of "
-                f"snapshot {drop[0]}; check with the sender that the extract is complete."))
-
-    @dg.asset_check(name=DELIVERED_AS_UTF8, **common, description=(
-        "WARN, not blocking. The file is UTF-8 (with or without BOM) or XLSX. A Windows-1252 file is read correctly "
-        "(bytes Windows-1252 does not define are refused by name), but the steward is told which characters were "
-        "decoded, to verify them and to ask the sender for 'CSV UTF-8'."))
-    def delivered_as_utf8(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
-        d = read_delivery(warehouse, date.fromisoformat(context.partition_key), source.name)
-        if d is None:
-            return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN, description="no delivery record")
-        ok = d["file_format"] == "none" or d["encoding"] in UTF8_ENCODINGS
-        return dg.AssetCheckResult(
-            passed=ok, severity=dg.AssetCheckSeverity.WARN, metadata=_meta(d, "encoding", "non_ascii_characters"),
-            description=None if ok else f"{d['source_file']} is Windows-1252, not UTF-8: decoded "
-                                        f"'{d['non_ascii_characters'] or 'no non-ASCII character'}'; verify and ask for UTF-8.")
-
-    @dg.asset_check(name=DELIVERY_INTACT, **common, description=(
+        "keeps the previous figures: wait for the upload to finish (or ask for it again) and rerun."), _complete),
+    (DELIVERY_INTACT, ERROR, False, (
         "ERROR, not blocking. Every record has as many fields as the header. Rows with a wrong number of fields "
         "(an unquoted comma, a lost delimiter) are quarantined (malformed_row) with their text; the rest is loaded. "
-        "The figures may be short by those rows: fix the quoting and resend. (A file cut off: delivery_complete.)"))
-    def delivery_intact(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
-        d = read_delivery(warehouse, date.fromisoformat(context.partition_key), source.name)
-        if d is None:
-            return dg.AssetCheckResult(passed=False, description="no delivery record")
-        problems = []
-        if d["malformed_rows"]:
-            problems.append(f"{d['malformed_rows']} row(s) with a wrong number of fields")
-        return dg.AssetCheckResult(
-            passed=not problems, severity=dg.AssetCheckSeverity.ERROR,
-            metadata={**_meta(d, "rows_read", "blank_rows", "malformed_rows"),
-                      "cut_off_at_row": dg.MetadataValue.text(str(d["truncated_row"] or "none"))},
-            description=f"{d['source_file']}: " + "; ".join(problems) + "; resend the file." if problems else None)
-
-    @dg.asset_check(name=HEADER_AS_CONTRACT, **common, description=(
+        "The figures may be short by those rows: fix the quoting and resend. (A file cut off: delivery_complete.)"),
+     _intact),
+    (HEADER_AS_CONTRACT, WARN, False, (
         "WARN, not blocking. The header holds the contract's columns and no others. Extra columns are ignored and "
-        "named here; absent optional columns are read as empty. (A missing required column fails the asset itself.)"))
-    def header_as_contract(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
-        d = read_delivery(warehouse, date.fromisoformat(context.partition_key), source.name)
-        if d is None:
-            return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN, description="no delivery record")
-        ok = not d["extra_columns"] and not d["missing_optional_columns"]
-        return dg.AssetCheckResult(
-            passed=ok, severity=dg.AssetCheckSeverity.WARN,
-            metadata=_meta(d, "extra_columns", "missing_optional_columns", "delimiter", "file_format"),
-            description=None if ok else f"{d['source_file']}: ignored extra column(s): {d['extra_columns'] or 'none'}; "
-                                        f"optional column(s) absent: {d['missing_optional_columns'] or 'none'}.")
-
-    return [delivered_as_utf8, delivery_complete, delivery_intact, header_as_contract, row_count_steady]
+        "named here; absent optional columns are read as empty. (A missing required column fails the asset itself.)"),
+     _as_contract),
+    (ROW_COUNT_STEADY, WARN, False, (
+        "WARN, not blocking. The file has not lost more than a set share of its rows since the previous snapshot "
+        f"(default {DEFAULT_MAX_ROW_DROP:.0%}, JAMSOSTEK_MAX_ROW_DROP). A full extract seldom shrinks that fast: a "
+        "partial export, a filter left on, or a file cut at a line end is more likely. Compare with the sender."),
+     _steady),
+)
 
 
-delivery_checks = [check for source in SOURCES for check in _delivery_checks(source)]
+def _delivery_checks(source: Source) -> dg.AssetChecksDefinition:
+    """The five checks of one source's delivery, in one step: they read one delivery record."""
+    asset = dg.AssetKey(["raw", source.name])
+    specs = [dg.AssetCheckSpec(name, asset=asset, blocking=blocking, description=description,
+                               partitions_def=snapshot_partitions)
+             for name, _, blocking, description, _ in DELIVERY_CHECKS]
+
+    @dg.multi_asset_check(name=f"{source.name}_delivery_checks", specs=specs, can_subset=True, pool="pipeline_db")
+    def _checks(context: dg.AssetCheckExecutionContext, warehouse: Warehouse):
+        snapshot_date = date.fromisoformat(context.partition_key)
+        selected = {key.name for key in context.selected_asset_check_keys}
+        with warehouse.connect(read_only=True) as con:
+            row = first(con, DELIVERY_SQL, [snapshot_date, source.name])
+            d = dict(zip(DELIVERY_COLUMNS, row)) if row else None
+            drop = (_row_drop(con, snapshot_date, source.name, d["rows_read"])
+                    if d and d["file_format"] != "none" and ROW_COUNT_STEADY in selected else None)
+        for name, severity, _, _, verdict in DELIVERY_CHECKS:
+            if name not in selected:
+                continue
+            if d is None:  # before the raw asset ran
+                yield dg.AssetCheckResult(asset_key=asset, check_name=name, passed=False, severity=severity,
+                                          description="no delivery record")
+            else:
+                yield dg.AssetCheckResult(asset_key=asset, check_name=name, severity=severity, **verdict(d, drop))
+
+    return _checks
+
+
+delivery_checks = [_delivery_checks(source) for source in SOURCES]
 
 
 DAMAGE_SQL = """

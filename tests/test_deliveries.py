@@ -8,14 +8,16 @@ The unaltered sample: pu_workers 6 rows, 4 loaded, row 5 unknown_npp, row 6 inva
 import shutil
 from datetime import date
 
+import dagster as dg
 import polars as pl
 import pytest
 
-from assets.ingest import LandingError
+from assets.ingest import LandingError, raw_assets
 from pipelines.cli import RunFailed, run_snapshot
 from tests.conftest import SAMPLE_DATE, make_warehouse
 from tests.landing import (GOOD_PU, HEADER, copy_sample, counts, delivery, ingest_and_stage, quarantined, query,
                            snapshot_dir, write_pu)
+from warehouse.partitions import ensure_snapshots
 
 SAMPLE_PU = {5: ["unknown_npp"], 6: ["invalid_tanggal_lahir", "missing_kpj"]}
 
@@ -304,3 +306,27 @@ def test_trailing_delimiters_that_excel_adds_are_not_extra_fields(landing, tmp_p
     w = ingest_and_stage(landing, tmp_path)
     assert counts(w, "pu_workers") == (3, 3, 0)
     assert delivery(w, "pu_workers")["malformed_rows"] == 0
+
+
+def test_a_delivery_check_runs_alone_when_selected_alone(landing, tmp_path):
+    """A source's delivery checks share one step; selecting one (the UI, a retry) evaluates that one only."""
+    from checks.deliveries import DELIVERY_COMPLETE, delivery_checks
+
+    text = pu_text(landing)
+    (snapshot_dir(landing) / "pu_workers.csv").write_text(text[:text.index("K005") + 30])  # cut inside row 5
+    raw = next(a for a in raw_assets if a.key == dg.AssetKey(["raw", "pu_workers"]))
+    checks = next(c for c in delivery_checks if {k.asset_key for k in c.check_keys} == {raw.key})
+    complete = dg.AssetCheckKey(raw.key, DELIVERY_COMPLETE)
+    instance = ensure_snapshots(SAMPLE_DATE)
+    result = dg.materialize(
+        [raw, checks], partition_key=SAMPLE_DATE.isoformat(), raise_on_error=False, instance=instance,
+        resources={"warehouse": make_warehouse(landing, tmp_path / "warehouse")},
+        selection=dg.AssetSelection.assets(raw.key).without_checks() | dg.AssetSelection.checks(complete))
+    evaluations = result.get_asset_check_evaluations()
+    assert [(e.check_name, e.passed) for e in evaluations] == [(DELIVERY_COMPLETE, False)]
+    assert "ends inside data row 5" in evaluations[0].description
+
+    everything = dg.materialize([raw, checks], partition_key=SAMPLE_DATE.isoformat(), raise_on_error=False,
+                                instance=instance,
+                                resources={"warehouse": make_warehouse(landing, tmp_path / "warehouse")})
+    assert len(everything.get_asset_check_evaluations()) == len(checks.check_keys) == 5
