@@ -5,8 +5,8 @@
    it too, with at least one of them bearing a name like this one (a slip can turn one person's NIK
    into a namesake's born the same day).
 2. Probabilistic. Every pair of records that a blocking rule brings together and that stage one has
-   not already joined is scored by a Fellegi-Sunter model (Splink 5, on its own in-memory DuckDB fed
-   by Arrow): records without a trusted NIK against everyone, and NIK groups against each other, since
+   not already joined is scored by a Fellegi-Sunter model (Splink 5, on a scratch DuckDB file under the
+   pipeline's memory limit, fed by SQL: `_splink`): records without a trusted NIK against everyone, and NIK groups against each other, since
    a mistyped NIK can still look valid. NIK, birth date and sex are one joint comparison.
 
 Clustering keeps one path to one NIK: NIK groups join each other only through a direct link; a record
@@ -488,7 +488,7 @@ class Options:
     estimate: bool = True  # re-estimate u and m on this run's records, the model file as the prior
     charts_dir: Path | None = None  # where to write the model's charts (offline HTML); None: none written
     keep_candidates: bool = False  # keep temp table link_candidates(rule, id_l, id_r): to measure blocking
-    engine: str = "duckdb"  # where Splink runs: "duckdb" (in memory) or "spark" (assets/spark_engine.py)
+    engine: str = "duckdb"  # where Splink runs: "duckdb" (a scratch file) or "spark" (assets/spark_engine.py)
 
 
 def resolve(con: duckdb.DuckDBPyConnection, records: str, *, method: str = "probabilistic",
