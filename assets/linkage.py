@@ -7,7 +7,8 @@
 2. Probabilistic. Every pair of records that a blocking rule brings together and that stage one has
    not already joined is scored by a Fellegi-Sunter model (Splink 5, on a scratch DuckDB file under the
    pipeline's memory limit, fed by SQL: `_splink`): records without a trusted NIK against everyone, and
-   NIK groups against each other, since a mistyped NIK can still look valid. NIK, birth date and sex are one joint comparison.
+   NIK groups against each other, since a mistyped NIK can still look valid. NIK, birth date and sex
+   are one joint comparison.
 
 Clustering keeps one path to one NIK: NIK groups join each other only through a direct link; a record
 without a trusted NIK joins the group it matches best. Links are refused between records carrying the
