@@ -239,12 +239,12 @@ def stage(con, source: Source, snapshot_date: date, table: str | None = None) ->
     table = table or f"staging.{source.name}"
     params = {"snapshot_date": snapshot_date}
     duplicates = duplicates_sql(source)
-    if duplicates:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE duplicates AS {duplicates}", params)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {parse_sql(source, 'duplicates' if duplicates else None)}",
-                params)
     names = ", ".join(source.column_names)
     try:
+        if duplicates:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE duplicates AS {duplicates}", params)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE parsed AS {parse_sql(source, 'duplicates' if duplicates else None)}",
+                    params)
         with transaction(con):
             loaded = replace_rows(con, table, snapshot_date,
                                   f"SELECT snapshot_date, source_file, source_row, {names} FROM parsed WHERE len(reasons) = 0")
@@ -269,8 +269,8 @@ def stage(con, source: Source, snapshot_date: date, table: str | None = None) ->
                 WHERE len(reasons) = 0 AND len(field_defects) > 0)
             GROUP BY ALL""").fetchall()
     finally:
-        con.execute("DROP TABLE IF EXISTS parsed")
-        con.execute("DROP TABLE IF EXISTS duplicates")
+        con.execute("DROP TABLE IF EXISTS temp.parsed")
+        con.execute("DROP TABLE IF EXISTS temp.duplicates")
     by_reason = sorted(((r, n) for kind, r, n in counted if kind == "row"), key=lambda rn: (-rn[1], rn[0]))
     by_field = sorted(((r, n) for kind, r, n in counted if kind == "field"), key=lambda rn: (-rn[1], rn[0]))
     return {
