@@ -2,12 +2,14 @@
 
 
 import re
+import shutil
 import unicodedata
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Iterator
 
 import dagster as dg
 import polars as pl
@@ -55,6 +57,10 @@ class LandingFile:
     # rows damaged in transit or by hand (source_row, defect, line_text): quarantined under `defect`
     defects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=DEFECTS_SCHEMA))
     non_ascii: str = ""  # windows-1252 only: the characters decoded, for the steward to verify
+    # a CSV read in blocks (bigger than BLOCK_BYTES): its rows are in these Parquet files as (source_row, contract
+    # columns), and `frame` is empty; `rows` counts the file's data rows either way
+    spooled: list[Path] = field(default_factory=list)
+    rows: int = 0
 
     def defect_rows(self, defect: str) -> list[int]:
         return self.defects.filter(pl.col("defect") == defect)["source_row"].to_list()
@@ -160,9 +166,11 @@ def looks_like(data: bytes) -> str | None:
     return None
 
 
-def _decode(path: Path, data: bytes) -> tuple[bytes, str, bool]:
+def _decode(path: Path, data: bytes, windows_1252: bool = False, offset: int = 0) -> tuple[bytes, str, bool]:
     """The file as UTF-8 bytes (BOM removed), the encoding it arrived in, and whether it was cut off inside a
-    character or padded with zero bytes (an upload still being written); never a silent guess."""
+    character or padded with zero bytes (an upload still being written); never a silent guess.
+    For a block of a big file: `windows_1252` when another block showed the file to be, and `offset`, the
+    file's byte number of the block's byte 0 (for messages)."""
     cut = False
     if data.endswith(b"\x00") and b"\x00" not in data[:4096].rstrip(b"\x00"):
         data, cut = data.rstrip(b"\x00"), True  # space reserved by an unfinished upload
@@ -178,23 +186,26 @@ def _decode(path: Path, data: bytes) -> tuple[bytes, str, bool]:
     encoding = "utf-8"
     if data.startswith(b"\xef\xbb\xbf"):
         data, encoding = data[3:], "utf-8-sig"
-    try:
-        data.decode("utf-8")  # a wrong guess must never pass silently
-        return data, encoding, cut
-    except UnicodeDecodeError as exc:
-        if exc.end == len(data) and exc.reason == "unexpected end of data":  # cut inside a character
-            try:
-                data[:exc.start].decode("utf-8")
-                return data[:exc.start], encoding, True
-            except UnicodeDecodeError:
-                pass
+    bad = None
+    if not windows_1252:
         try:
-            # Windows-1252 is what Excel writes for 'CSV (Comma delimited)' on Indonesian Windows. Its five
-            # undefined bytes make decode() fail, so a file in another encoding is refused, not mis-read.
-            return data.decode("cp1252").encode("utf-8"), "windows-1252", cut
-        except UnicodeDecodeError:
-            raise LandingError(f"{path}: byte {exc.start} is neither UTF-8 nor Windows-1252; "
-                               "re-export the file as UTF-8 CSV and rerun.") from exc
+            data.decode("utf-8")  # a wrong guess must never pass silently
+            return data, encoding, cut
+        except UnicodeDecodeError as exc:
+            if exc.end == len(data) and exc.reason == "unexpected end of data":  # cut inside a character
+                try:
+                    data[:exc.start].decode("utf-8")
+                    return data[:exc.start], encoding, True
+                except UnicodeDecodeError:
+                    pass
+            bad = exc.start
+    try:
+        # Windows-1252 is what Excel writes for 'CSV (Comma delimited)' on Indonesian Windows. Its five
+        # undefined bytes make decode() fail, so a file in another encoding is refused, not mis-read.
+        return data.decode("cp1252").encode("utf-8"), "windows-1252", cut
+    except UnicodeDecodeError as exc:
+        raise LandingError(f"{path}: byte {offset + (exc.start if bad is None else bad)} is neither UTF-8 nor "
+                           "Windows-1252; re-export the file as UTF-8 CSV and rerun.") from exc
 
 
 def _lines(data: bytes) -> pl.Series:
@@ -239,9 +250,14 @@ def _unquoted() -> pl.Expr:
         .otherwise(pl.col("line_text"))
 
 
-def _read_csv(path: Path) -> tuple[list[str], pl.DataFrame, pl.DataFrame, str, str, bool, list[str]]:
-    """Header, rows (text), record structure, encoding, delimiter, whether the file was cut off, and notes."""
-    data, encoding, cut = _decode(path, path.read_bytes())
+def _read_csv(path: Path, raw: bytes | None = None, *, first_row: int = 1, windows_1252: bool = False,
+              offset: int = 0) -> tuple[list[str], pl.DataFrame, pl.DataFrame, str, str, bool, list[str]]:
+    """Header, rows (text), record structure, encoding, delimiter, whether the file was cut off, and notes.
+
+    `raw`: a block of a big file (its header line, then whole records: `_csv_blocks`) instead of the whole
+    file; its first record is data row `first_row`, at the file's byte `offset` (for messages).
+    """
+    data, encoding, cut = _decode(path, path.read_bytes() if raw is None else raw, windows_1252, offset)
     if not data or data.isspace():
         raise LandingError(f"{path}: the file is empty, not even a header row; a source with nothing to report "
                            "sends its header row alone. Resend the file.")
@@ -261,6 +277,9 @@ def _read_csv(path: Path) -> tuple[list[str], pl.DataFrame, pl.DataFrame, str, s
                            "Re-export it as CSV and rerun.")
     delimiter = ";" if header_line.count(b";") > header_line.count(b",") else ","
     records = _records(data, delimiter)
+    if first_row != 1:  # a later block: its records numbered as the file's data rows
+        records = records.with_columns(pl.when(pl.col("record") > 0).then(pl.col("record") + first_row - 1)
+                                       .otherwise(0).alias("record"))
     last = records.row(-1, named=True)
     if not last["closed"] and last["lines"] > 1 and last["record"] > 0:
         raise LandingError(f"{path}: a quote opened in data row {last['record']} never closes, so every line after "
@@ -280,6 +299,45 @@ def _read_csv(path: Path) -> tuple[list[str], pl.DataFrame, pl.DataFrame, str, s
                            "the quoting is irregular. Re-export the file and rerun.")
     header = [v for v in frame.row(0)]
     return header, frame.slice(1), records, encoding, delimiter, cut, notes
+
+
+BLOCK_BYTES = 32 * 2**20  # a CSV bigger than this is read in blocks of about this size: memory bounded by a block
+SPOOL_DIR = "ingest_spool"  # beside the pipeline database: a big CSV's blocks as Parquet, deleted once loaded
+
+
+def _csv_blocks(path: Path, size: int) -> Iterator[tuple[int, bytes]]:
+    """The file in pieces of about `size` bytes, as (file offset, bytes), each ending at a line end outside
+    quotes (an even number of quotes before it), so that no record spans two pieces; the header line is put
+    before every piece after the first, so that each reads as a small file. A piece that holds no such line end
+    grows until it does or the file ends (a quote that never closes: the rest of the file is one piece), and
+    zero bytes at the end of the file (an unfinished upload) stay with the last piece, which they mark cut."""
+    header, start, carry, pending = b"", 0, b"", None
+    with path.open("rb") as f:
+        while chunk := f.read(size):
+            data = carry + chunk
+            cut, total, after = len(data), data.count(b'"'), 0  # after: the quotes in data[cut:]
+            while (line_end := data.rfind(b"\n", 0, cut)) >= 0:
+                after += data.count(b'"', line_end, cut)
+                cut = line_end
+                if (total - after) % 2 == 0:  # an even number of quotes before this line end: outside quotes
+                    break
+            else:
+                cut = -1
+            if cut < 0:
+                carry = data
+                continue
+            piece, carry = data[:cut + 1], data[cut + 1:]
+            if pending is not None:
+                yield pending
+            header = header or piece[:piece.index(b"\n") + 1]
+            pending = (0, piece) if start == 0 else (start - len(header), header + piece)
+            start += len(piece)
+    if pending is not None and carry.strip(b"\x00") == b"":
+        pending, carry = (pending[0], pending[1] + carry), b""
+    if pending is not None:
+        yield pending
+    if carry:
+        yield (0, carry) if start == 0 else (start - len(header), header + carry)
 
 
 def _column_number(letters: str) -> int:
@@ -415,11 +473,17 @@ def _defects(records: pl.DataFrame, header: list[str | None], delimiter: str, cu
     )
 
 
-def read_landing_file(path: Path | None, source: Source) -> LandingFile:
-    """Read one source file as text columns named by the contract; raises LandingError when unusable."""
+def read_landing_file(path: Path | None, source: Source, spool: Path | None = None) -> LandingFile:
+    """Read one source file as text columns named by the contract; raises LandingError when unusable.
+
+    `spool`: a folder for a CSV bigger than BLOCK_BYTES, read block by block into Parquet files there
+    (`LandingFile.spooled`), so that memory holds one block, not the file; without it the file is read whole.
+    """
     if path is None:
         empty = pl.DataFrame({c: [] for c in source.column_names}, schema={c: pl.String for c in source.column_names})
         return LandingFile(None, empty, encoding="", delimiter="", file_format="none")
+    if spool is not None and path.suffix.lower() != ".xlsx" and path.stat().st_size > BLOCK_BYTES:
+        return _read_in_blocks(path, source, spool)
     records, cut = None, False
     if path.suffix.lower() == ".xlsx":
         nik_columns = tuple(c.name for c in source.columns if c.kind == "nik")
@@ -427,6 +491,20 @@ def read_landing_file(path: Path | None, source: Source) -> LandingFile:
     else:
         original, frame, records, encoding, delimiter, cut, notes = _read_csv(path)
         file_format = "csv"
+    landing, contract = _landing(path, source, original, encoding, delimiter, notes, file_format)
+    landing.frame = contract(frame)
+    landing.rows = frame.height
+    if records is not None:
+        _add_damage(landing, records, original, delimiter, cut)
+    else:
+        landing.blank_rows = frame.select(pl.all_horizontal(pl.all().str.strip_chars().fill_null("") == "").sum()).item()
+    return landing
+
+
+def _landing(path: Path, source: Source, original: list, encoding: str, delimiter: str, notes: list[str],
+             file_format: str):
+    """The file's LandingFile (rows still to add) from its header, and the function that turns its rows into the
+    contract's columns; raises LandingError for a header the contract cannot read."""
     if len(original) > MAX_COLUMNS:
         raise LandingError(f"{path}: the header has {len(original):,} columns; at most {MAX_COLUMNS:,} are read "
                            "(the contract's files have 12 or fewer). Check the file and rerun.")
@@ -441,21 +519,59 @@ def read_landing_file(path: Path | None, source: Source) -> LandingFile:
     if missing_required:
         raise LandingError(f"{path}: required column(s) {', '.join(missing_required)} missing from the header "
                            f"(found: {_names(h or '(blank)' for h in headers)}); add them and rerun.")
-    # blank header cells over empty columns (a spreadsheet's stray cells) are dropped like extra columns
-    frame = frame.rename(dict(zip(frame.columns, [h or f"_blank_{i}" for i, h in enumerate(headers)])))
-    frame = frame.with_columns(pl.lit(None, pl.String).alias(c) for c in missing).select(source.column_names)
+
+    def contract(frame: pl.DataFrame) -> pl.DataFrame:
+        # blank header cells over empty columns (a spreadsheet's stray cells) are dropped like extra columns
+        frame = frame.rename(dict(zip(frame.columns, [h or f"_blank_{i}" for i, h in enumerate(headers)])))
+        return frame.with_columns(pl.lit(None, pl.String).alias(c) for c in missing).select(source.column_names)
+
     extra = [h or "(blank header)" for h in headers if h not in source.column_names]
-    landing = LandingFile(path, frame, encoding, delimiter, extra, notes, missing, file_format,
+    empty = pl.DataFrame(schema={c: pl.String for c in source.column_names})
+    landing = LandingFile(path, empty, encoding, delimiter, extra, notes, missing, file_format,
                           header=delimiter.join(str(c or "") for c in original) if delimiter else ", ".join(str(c or "") for c in original))
-    if records is not None:
-        landing.blank_rows = int(records.slice(1)["blank"].sum())
-        landing.defects = _defects(records, original, delimiter, cut)
-        if encoding == "windows-1252":
-            chars = sorted(set(re.findall(r"[^\x00-\x7f]", records.slice(1)["line_text"].str.replace_all(r"[\x00-\x7f]", "").str.join("").item())))
-            landing.non_ascii = "".join(chars)
-    else:
-        landing.blank_rows = frame.select(pl.all_horizontal(pl.all().str.strip_chars().fill_null("") == "").sum()).item()
+    return landing, contract
+
+
+def _add_damage(landing: LandingFile, records: pl.DataFrame, original: list, delimiter: str, cut: bool) -> None:
+    """Blank rows, rows with the wrong number of fields or cut off, and Windows-1252's decoded characters, of
+    one CSV's records (or one block's), added to what `landing` holds."""
+    landing.blank_rows += int(records.slice(1)["blank"].sum())
+    landing.defects = pl.concat([landing.defects, _defects(records, original, delimiter, cut)])
+    if landing.encoding == "windows-1252":
+        chars = set(re.findall(r"[^\x00-\x7f]", records.slice(1)["line_text"].str.replace_all(r"[\x00-\x7f]", "").str.join("").item()))
+        landing.non_ascii = "".join(sorted(chars | set(landing.non_ascii)))
+
+
+def _read_in_blocks(path: Path, source: Source, spool: Path, windows_1252: bool = False) -> LandingFile:
+    """A big CSV read block by block (`_csv_blocks`), each block's rows written to a Parquet file in `spool`
+    with their file row numbers: the same rows, defects and delivery facts as reading it whole, in the memory
+    of one block. A file found to be Windows-1252 after UTF-8 blocks with other characters is read again as
+    Windows-1252, as a whole read would."""
+    shutil.rmtree(spool, ignore_errors=True)
+    spool.mkdir(parents=True)
+    landing, contract, utf8_text = None, None, False
+    for offset, raw in _csv_blocks(path, BLOCK_BYTES):
+        first_row = landing.rows + 1 if landing else 1
+        original, frame, records, encoding, delimiter, cut, notes = _read_csv(
+            path, raw, first_row=first_row, windows_1252=windows_1252, offset=offset)
+        if landing is None:
+            landing, contract = _landing(path, source, original, encoding, delimiter, notes, "csv")
+        elif encoding == "windows-1252" and landing.encoding != "windows-1252":
+            if utf8_text:  # earlier blocks decoded as UTF-8 had non-ASCII text: the whole file is Windows-1252
+                return _read_in_blocks(path, source, spool, windows_1252=True)
+            landing.encoding = "windows-1252"
+        utf8_text = utf8_text or (encoding != "windows-1252" and not raw.isascii())
+        landing.notes += [n for n in notes if n not in landing.notes]
+        _add_damage(landing, records, original, delimiter, cut)
+        part = spool / f"block-{len(landing.spooled):06d}.parquet"
+        contract(frame).with_row_index("source_row", offset=first_row).with_columns(
+            pl.col("source_row").cast(pl.Int64)).write_parquet(part)
+        landing.spooled.append(part)
+        landing.rows += frame.height
     return landing
+
+
+_SQL_TYPE = {date: "DATE", str: "VARCHAR", int: "BIGINT"}
 
 
 def load_raw(con, table: str, landing_file: LandingFile, snapshot_date: date, source_file: str,
@@ -473,11 +589,17 @@ def load_raw(con, table: str, landing_file: LandingFile, snapshot_date: date, so
         *[pl.lit(v).alias(k) for k, v in (extra_columns or {}).items()],
     )
     front = ["snapshot_date", "source_file", "source_row", *(extra_columns or {})]
+    rows_sql, params = "SELECT * FROM landing_frame", []
+    if landing_file.spooled:  # read in blocks: DuckDB reads the blocks' files, the rows never pass through Python
+        literals = {"snapshot_date": snapshot_date, "source_file": source_file, **(extra_columns or {})}
+        rows_sql = (f"SELECT {', '.join(f'?::{_SQL_TYPE[type(v)]} AS {k}' for k, v in literals.items())}, source_row, "
+                    f"{', '.join(landing_file.frame.columns)} FROM read_parquet(?)")
+        params = [*literals.values(), [str(p) for p in landing_file.spooled]]
     defects = landing_file.defects.with_columns(pl.lit(snapshot_date).alias("snapshot_date"), pl.lit(table).alias("source"))
     delivery = pl.DataFrame([{
         "snapshot_date": snapshot_date, "source": table, "source_file": source_file,
         "file_format": landing_file.file_format, "encoding": landing_file.encoding, "delimiter": landing_file.delimiter,
-        "header": landing_file.header, "rows_read": landing_file.frame.height, "blank_rows": landing_file.blank_rows,
+        "header": landing_file.header, "rows_read": landing_file.rows, "blank_rows": landing_file.blank_rows,
         "malformed_rows": len(landing_file.defect_rows(MALFORMED_ROW)),
         "truncated_row": (landing_file.defect_rows(TRUNCATED_ROW) or [None])[0],
         "extra_columns": ", ".join(landing_file.extra_columns),
@@ -491,7 +613,7 @@ def load_raw(con, table: str, landing_file: LandingFile, snapshot_date: date, so
     con.register("landing_delivery", delivery)
     try:
         with transaction(con):
-            rows = replace_rows(con, f"raw.{table}", snapshot_date, "SELECT * FROM landing_frame")
+            rows = replace_rows(con, f"raw.{table}", snapshot_date, rows_sql, params)
             replace_rows(con, "raw.row_defects", snapshot_date, "SELECT * FROM landing_defects", source=table)
             replace_rows(con, "raw.deliveries", snapshot_date, "SELECT * FROM landing_delivery", source=table)
         return rows
@@ -557,10 +679,14 @@ def _raw_asset(source: Source) -> dg.AssetsDefinition:
             if path is None and source.required_file:
                 raise LandingError(f"{folder}: {source.name}.csv (or .xlsx) is missing; deliver it — a source with "
                                    "nothing to report sends a file with only its header row — and rerun.")
-        landing_file = read_landing_file(path, source)
-        source_file = path.relative_to(warehouse.landing).as_posix() if path else ""
-        with warehouse.connect() as con:
-            rows = load_raw(con, source.name, landing_file, snapshot_date, source_file, extra)
+        spool = warehouse.pipeline_db.parent / SPOOL_DIR / source.name  # a big CSV's blocks, until loaded
+        try:
+            landing_file = read_landing_file(path, source, spool)
+            source_file = path.relative_to(warehouse.landing).as_posix() if path else ""
+            with warehouse.connect() as con:
+                rows = load_raw(con, source.name, landing_file, snapshot_date, source_file, extra)
+        finally:
+            shutil.rmtree(spool, ignore_errors=True)
         _log_delivery(context, landing_file)
         return dg.MaterializeResult(metadata={**_metadata(landing_file, rows),
                                               **{k: v.isoformat() for k, v in extra.items()}})

@@ -12,6 +12,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from assets import ingest
 from assets.ingest import LandingError, raw_assets
 from pipelines.cli import RunFailed, run_snapshot
 from tests.conftest import SAMPLE_DATE, make_warehouse
@@ -20,6 +21,14 @@ from tests.landing import (GOOD_PU, HEADER, copy_sample, counts, delivery, inges
 from warehouse.partitions import ensure_snapshots
 
 SAMPLE_PU = {5: ["unknown_npp"], 6: ["invalid_tanggal_lahir", "missing_kpj"]}
+
+
+@pytest.fixture(autouse=True, params=["whole", "blocks"])
+def reading(request, monkeypatch):
+    """Every case read whole and, a big file's way, in blocks (of 64 bytes: a few rows each): same outcome."""
+    if request.param == "blocks":
+        monkeypatch.setattr(ingest, "BLOCK_BYTES", 64)
+    return request.param
 
 
 @pytest.fixture
@@ -330,3 +339,41 @@ def test_a_delivery_check_runs_alone_when_selected_alone(landing, tmp_path):
                                 instance=instance,
                                 resources={"warehouse": make_warehouse(landing, tmp_path / "warehouse")})
     assert len(everything.get_asset_check_evaluations()) == len(checks.check_keys) == 5
+
+
+BLOCK_CASES = {
+    "utf8 text, then a Windows-1252 byte": lambda rows: rows[:2] + [rows[2].replace("Good Row", "Ren\u00e9")] + rows[3:]
+    + [rows[1].replace("Good Row", "Jos\u00e9").replace("K100", "K200")],
+    "a value spanning lines across blocks": lambda rows: rows[:3] + [rows[3].replace("Good Row", '"Good\nRow"')] + rows[4:],
+    "zero bytes after the last row": lambda rows: rows,
+    "with BOM and CRLF": lambda rows: rows,
+}
+
+
+@pytest.mark.parametrize("case", BLOCK_CASES)
+def test_a_big_file_read_in_blocks_reads_as_the_whole_file(case, tmp_path, reading, monkeypatch):
+    if reading == "blocks":
+        pytest.skip("compares both ways itself")
+    source = next(s for s in ingest.SOURCES if s.name == "pu_workers")
+    rows = [HEADER["pu_workers"]] + [GOOD_PU.replace("K100", f"K{100 + i}") for i in range(1, 40)]
+    text = "\n".join(BLOCK_CASES[case](rows)) + "\n"
+    data = text.encode("utf-8")
+    if case.startswith("utf8 text"):  # the last row's é written by Excel: Windows-1252, after UTF-8 rows
+        data = data[:data.rindex("Jos\u00e9".encode())] + "Jos\u00e9".encode("cp1252") + data[data.rindex(b"\xc3\xa9") + 2:]
+    if case.startswith("zero bytes"):
+        data += b"\x00" * 300
+    if case.startswith("with BOM"):
+        data = b"\xef\xbb\xbf" + data.replace(b"\n", b"\r\n")
+    path = tmp_path / "pu_workers.csv"
+    path.write_bytes(data)
+    whole = ingest.read_landing_file(path, source)
+    for size in (64, 200, 1000):
+        monkeypatch.setattr(ingest, "BLOCK_BYTES", size)
+        blocks = ingest.read_landing_file(path, source, tmp_path / f"spool{size}")
+        assert len(blocks.spooled) > 1
+        rows_read = pl.read_parquet(blocks.spooled)
+        assert rows_read.equals(whole.frame.with_row_index("source_row", offset=1).with_columns(
+            pl.col("source_row").cast(pl.Int64))), (case, size)
+        for name in ("rows", "encoding", "blank_rows", "non_ascii", "notes", "extra_columns", "header", "delimiter"):
+            assert getattr(blocks, name) == getattr(whole, name), (case, size, name)
+        assert blocks.defects.equals(whole.defects), (case, size)
