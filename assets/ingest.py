@@ -1,6 +1,7 @@
 """Ingest: every landing file read as text, exactly as received, with its file name and row number."""
 
 
+import codecs
 import re
 import shutil
 import unicodedata
@@ -166,15 +167,16 @@ def looks_like(data: bytes) -> str | None:
     return None
 
 
-def _decode(path: Path, data: bytes, windows_1252: bool = False, offset: int = 0) -> tuple[bytes, str, bool]:
+def _decode(path: Path, data: bytes, windows_1252: bool = False, offset: int = 0,
+            head: bytes | None = None) -> tuple[bytes, str, bool]:
     """The file as UTF-8 bytes (BOM removed), the encoding it arrived in, and whether it was cut off inside a
     character or padded with zero bytes (an upload still being written); never a silent guess.
-    For a block of a big file: `windows_1252` when another block showed the file to be, and `offset`, the
-    file's byte number of the block's byte 0 (for messages)."""
+    For a block of a big file: `windows_1252` when the file is (`_facts`), `offset`, the file's byte number
+    of the block's byte 0 (for messages), and `head`, the file's first bytes, which say what the file is."""
     cut = False
-    if data.endswith(b"\x00") and b"\x00" not in data[:4096].rstrip(b"\x00"):
+    if data.endswith(b"\x00") and b"\x00" not in (data if head is None else head)[:4096].rstrip(b"\x00"):
         data, cut = data.rstrip(b"\x00"), True  # space reserved by an unfinished upload
-    what = looks_like(data)
+    what = looks_like(data if head is None else head.rstrip(b"\x00"))
     if what and what.startswith("UTF-16"):
         raise LandingError(f"{path}: the file is UTF-16 (Excel's 'Unicode Text'), not a CSV the contract allows; "
                            "re-export it as 'CSV UTF-8' and rerun.")
@@ -186,7 +188,6 @@ def _decode(path: Path, data: bytes, windows_1252: bool = False, offset: int = 0
     encoding = "utf-8"
     if data.startswith(b"\xef\xbb\xbf"):
         data, encoding = data[3:], "utf-8-sig"
-    bad = None
     if not windows_1252:
         try:
             data.decode("utf-8")  # a wrong guess must never pass silently
@@ -198,14 +199,13 @@ def _decode(path: Path, data: bytes, windows_1252: bool = False, offset: int = 0
                     return data[:exc.start], encoding, True
                 except UnicodeDecodeError:
                     pass
-            bad = exc.start
     try:
         # Windows-1252 is what Excel writes for 'CSV (Comma delimited)' on Indonesian Windows. Its five
         # undefined bytes make decode() fail, so a file in another encoding is refused, not mis-read.
         return data.decode("cp1252").encode("utf-8"), "windows-1252", cut
     except UnicodeDecodeError as exc:
-        raise LandingError(f"{path}: byte {offset + (exc.start if bad is None else bad)} is neither UTF-8 nor "
-                           "Windows-1252; re-export the file as UTF-8 CSV and rerun.") from exc
+        raise LandingError(f"{path}: byte {offset + exc.start} is neither UTF-8 nor Windows-1252; "
+                           "re-export the file as UTF-8 CSV and rerun.") from exc
 
 
 def _lines(data: bytes) -> pl.Series:
@@ -251,13 +251,14 @@ def _unquoted() -> pl.Expr:
 
 
 def _read_csv(path: Path, raw: bytes | None = None, *, first_row: int = 1, windows_1252: bool = False,
-              offset: int = 0) -> tuple[list[str], pl.DataFrame, pl.DataFrame, str, str, bool, list[str]]:
+              offset: int = 0, head: bytes | None = None
+              ) -> tuple[list[str], pl.DataFrame, pl.DataFrame, str, str, bool, list[str]]:
     """Header, rows (text), record structure, encoding, delimiter, whether the file was cut off, and notes.
 
     `raw`: a block of a big file (its header line, then whole records: `_csv_blocks`) instead of the whole
     file; its first record is data row `first_row`, at the file's byte `offset` (for messages).
     """
-    data, encoding, cut = _decode(path, path.read_bytes() if raw is None else raw, windows_1252, offset)
+    data, encoding, cut = _decode(path, path.read_bytes() if raw is None else raw, windows_1252, offset, head)
     if not data or data.isspace():
         raise LandingError(f"{path}: the file is empty, not even a header row; a source with nothing to report "
                            "sends its header row alone. Resend the file.")
@@ -327,17 +328,45 @@ def _csv_blocks(path: Path, size: int) -> Iterator[tuple[int, bytes]]:
                 carry = data
                 continue
             piece, carry = data[:cut + 1], data[cut + 1:]
+            start += len(piece)
+            if pending is not None and _blank(piece):  # the last row must stay in the last piece: see _defects
+                pending = (pending[0], pending[1] + piece)
+                continue
             if pending is not None:
                 yield pending
             header = header or piece[:piece.index(b"\n") + 1]
-            pending = (0, piece) if start == 0 else (start - len(header), header + piece)
-            start += len(piece)
-    if pending is not None and carry.strip(b"\x00") == b"":
+            pending = (0, piece) if start == len(piece) else (start - len(piece) - len(header), header + piece)
+    if pending is not None and _blank(carry):
         pending, carry = (pending[0], pending[1] + carry), b""
     if pending is not None:
         yield pending
     if carry:
         yield (0, carry) if start == 0 else (start - len(header), header + carry)
+
+
+def _blank(data: bytes) -> bool:
+    """Nothing but blank lines (and an unfinished upload's zero bytes): no row a reader would count as one."""
+    return not data.strip(b' \t\r\n",;\x00')
+
+
+def _facts(path: Path) -> tuple[bool, bool]:
+    """(Windows-1252, lone CR) of a big file, decided for the whole file as a whole read would, in one pass of
+    bounded memory: not UTF-8 anywhere (a character cut off at the very end, or zero bytes after it, aside)
+    means Windows-1252 everywhere; a CR that ends a line without LF (old Mac files) anywhere."""
+    decoder, zeros, last, crs, crlfs = codecs.getincrementaldecoder("utf-8")(), b"", b"", 0, 0
+    windows_1252 = False
+    with path.open("rb") as f:
+        while chunk := f.read(BLOCK_BYTES):
+            crs, crlfs = crs + chunk.count(b"\r"), crlfs + chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+            last = chunk[-1:]
+            if not windows_1252:
+                body = chunk.rstrip(b"\x00")  # zero bytes at the end of the file are an upload's padding
+                try:
+                    decoder.decode(zeros + body)
+                except UnicodeDecodeError:
+                    windows_1252 = True
+                zeros = chunk[len(body):]
+    return windows_1252, crs > crlfs
 
 
 def _column_number(letters: str) -> int:
@@ -483,7 +512,12 @@ def read_landing_file(path: Path | None, source: Source, spool: Path | None = No
         empty = pl.DataFrame({c: [] for c in source.column_names}, schema={c: pl.String for c in source.column_names})
         return LandingFile(None, empty, encoding="", delimiter="", file_format="none")
     if spool is not None and path.suffix.lower() != ".xlsx" and path.stat().st_size > BLOCK_BYTES:
-        return _read_in_blocks(path, source, spool)
+        windows_1252, lone_cr = _facts(path)
+        if not lone_cr:  # an old Mac file's lines end in CR alone: read whole, as such files are small
+            try:
+                return _read_in_blocks(path, source, spool, windows_1252)
+            except LandingError:
+                pass  # refused: read whole, for the verdict and the message a whole read gives
     records, cut = None, False
     if path.suffix.lower() == ".xlsx":
         nik_columns = tuple(c.name for c in source.columns if c.kind == "nik")
@@ -542,25 +576,21 @@ def _add_damage(landing: LandingFile, records: pl.DataFrame, original: list, del
         landing.non_ascii = "".join(sorted(chars | set(landing.non_ascii)))
 
 
-def _read_in_blocks(path: Path, source: Source, spool: Path, windows_1252: bool = False) -> LandingFile:
+def _read_in_blocks(path: Path, source: Source, spool: Path, windows_1252: bool) -> LandingFile:
     """A big CSV read block by block (`_csv_blocks`), each block's rows written to a Parquet file in `spool`
     with their file row numbers: the same rows, defects and delivery facts as reading it whole, in the memory
-    of one block. A file found to be Windows-1252 after UTF-8 blocks with other characters is read again as
-    Windows-1252, as a whole read would."""
+    of one block. `windows_1252`: the file's encoding, decided for the whole file (`_facts`)."""
     shutil.rmtree(spool, ignore_errors=True)
     spool.mkdir(parents=True)
-    landing, contract, utf8_text = None, None, False
+    with path.open("rb") as f:
+        head = f.read(65536)  # what the file is (looks_like) is judged on its start, as a whole read does
+    landing, contract = None, None
     for offset, raw in _csv_blocks(path, BLOCK_BYTES):
         first_row = landing.rows + 1 if landing else 1
         original, frame, records, encoding, delimiter, cut, notes = _read_csv(
-            path, raw, first_row=first_row, windows_1252=windows_1252, offset=offset)
+            path, raw, first_row=first_row, windows_1252=windows_1252, offset=offset, head=head)
         if landing is None:
             landing, contract = _landing(path, source, original, encoding, delimiter, notes, "csv")
-        elif encoding == "windows-1252" and landing.encoding != "windows-1252":
-            if utf8_text:  # earlier blocks decoded as UTF-8 had non-ASCII text: the whole file is Windows-1252
-                return _read_in_blocks(path, source, spool, windows_1252=True)
-            landing.encoding = "windows-1252"
-        utf8_text = utf8_text or (encoding != "windows-1252" and not raw.isascii())
         landing.notes += [n for n in notes if n not in landing.notes]
         _add_damage(landing, records, original, delimiter, cut)
         part = spool / f"block-{len(landing.spooled):06d}.parquet"
