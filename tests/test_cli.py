@@ -70,7 +70,7 @@ def test_run_on_a_terminal_prints_each_step_as_it_ends_with_its_rows(env, monkey
         regions = con.execute("SELECT count(*) FROM coverage_by_region").fetchone()[0]
     assert steps["marts/coverage_by_region"].group(4) == f"{regions:,}"
     assert steps["staging/pu_workers"].group(4) == "4"
-    assert steps["raw/pu_workers_header_as_contract"].group(4) is None  # a check writes no rows
+    assert steps["pu_workers_delivery_checks"].group(4) is None  # a check step writes no rows
 
 
 def test_progress_only_on_a_terminal_and_not_when_quiet():
