@@ -328,14 +328,14 @@ def _csv_blocks(path: Path, size: int) -> Iterator[tuple[int, bytes]]:
                 carry = data
                 continue
             piece, carry = data[:cut + 1], data[cut + 1:]
-            start += len(piece)
+            offset, start = start, start + len(piece)  # the piece's place in the file
             if pending is not None and _blank(piece):  # the last row must stay in the last piece: see _defects
                 pending = (pending[0], pending[1] + piece)
                 continue
             if pending is not None:
                 yield pending
             header = header or piece[:piece.index(b"\n") + 1]
-            pending = (0, piece) if start == len(piece) else (start - len(piece) - len(header), header + piece)
+            pending = (0, piece) if offset == 0 else (offset - len(header), header + piece)
     if pending is not None and _blank(carry):
         pending, carry = (pending[0], pending[1] + carry), b""
     if pending is not None:
