@@ -221,23 +221,33 @@ DOMICILE = {
 class Rule:
     """Records sharing the values of `columns` are compared (hashed to one integer: every rule is an
     integer equi-join). A key shared by more than `cap` records identifies nobody at this scale and is
-    skipped (a placeholder NIK, a common name in a big village). `explode`: one key per name word."""
+    skipped (a placeholder NIK, a common name in a big village). `explode`: one key per name word.
+
+    `cap_trusted` (None: `cap`) is the cap for pairing two records that each carry a trusted NIK, different
+    ones: such a pair is one person only if one NIK is a slip of the other, which the NIK rules look for.
+    The wide rules pair them only in small blocks: pairs of namesakes born the same day grow as the square
+    of the population (at 4.9 million registrations they were 10 of the 13.8 million pairs scored;
+    docs/identity.md), while where names are rare such a pair still catches heavier damage (FEBRL).
+    """
 
     columns: tuple[str, ...]
     cap: int
     explode: bool = False
+    cap_trusted: int | None = None
 
 
 # Candidate pairs. Pairs already joined by the NIK stage (same trusted NIK) are never scored again.
 # Where recall is won or lost: bench/bench_linkage.py measures each rule's pairs and pair recall.
 BLOCKING_RULES = {
-    "nik": Rule(("nik",), 50),  # NIK right, birth date or sex wrong; and collisions
-    "birth_first_name": Rule(("dob", "name_first"), 200),
-    "birth_last_name": Rule(("dob", "name_last"), 200),
+    "nik": Rule(("nik",), 50, cap_trusted=0),  # NIK right, birth date or sex wrong; and collisions
+    "birth_first_name": Rule(("dob", "name_first"), 200, cap_trusted=6),
+    "birth_last_name": Rule(("dob", "name_last"), 200, cap_trusted=6),
     "name_day_month_swapped": Rule(("name_key", "birth_year", "least(day(dob), month(dob))",
-                                    "greatest(day(dob), month(dob))"), 200),
+                                    "greatest(day(dob), month(dob))"), 200, cap_trusted=6),
     "name_year_off": Rule(("name_key", "birth_md"), 4),  # year mistyped
     "nik_head": Rule(("substr(nik, 1, 12)",), 3),  # serial mistyped
+    # serial mistyped where more than three people of one region share the birth date (a city or more)
+    "nik_head_name": Rule(("substr(nik, 1, 12)", "name_first"), 10),
     "nik_tail_name": Rule(("substr(nik, 7, 10)", "name_first"), 10),  # region mistyped
     "nik_without_birth": Rule(("substr(nik, 1, 6)", "substr(nik, 13, 4)"), 10),  # birth date digits mistyped
     "birth_village": Rule(("dob", "village"), 6),  # name spelt past recognition
@@ -256,10 +266,19 @@ def blocked_pairs_sql(table: str) -> str:
     for i, rule in enumerate(BLOCKING_RULES.values()):
         source = (f"(SELECT *, unnest(name_tokens) AS name_word FROM {table})" if rule.explode else table)
         ctes.append(f"""k{i} AS MATERIALIZED (
-            SELECT unique_id, k FROM (SELECT DISTINCT unique_id, {key(rule.columns)} AS k FROM {source})
-            WHERE k IS NOT NULL QUALIFY count(*) OVER (PARTITION BY k) <= {rule.cap})""")
-        joins.append(f"SELECT {i} AS rule, l.unique_id AS id_l, r.unique_id AS id_r "
-                     f"FROM k{i} l JOIN k{i} r ON l.k = r.k AND l.unique_id < r.unique_id")
+            SELECT unique_id, k, trusted, count(*) OVER (PARTITION BY k) AS n
+            FROM (SELECT DISTINCT unique_id, {key(rule.columns)} AS k, nik_trusted AS trusted FROM {source})
+            WHERE k IS NOT NULL QUALIFY n <= {rule.cap})""")
+        # each record without a trusted NIK to every other record of its key; records with one to each other
+        # only in blocks within cap_trusted. Each pair once.
+        joins.append(f"""SELECT {i} AS rule, least(u.unique_id, o.unique_id) AS id_l, greatest(u.unique_id, o.unique_id) AS id_r
+            FROM k{i} u JOIN k{i} o ON u.k = o.k AND NOT u.trusted AND (o.trusted OR u.unique_id < o.unique_id)""")
+        cap_trusted = rule.cap if rule.cap_trusted is None else rule.cap_trusted
+        if cap_trusted > 1:
+            joins.append(f"""SELECT {i}, l.unique_id, r.unique_id
+                FROM (SELECT * FROM k{i} WHERE trusted AND n <= {cap_trusted}) l
+                JOIN (SELECT * FROM k{i} WHERE trusted AND n <= {cap_trusted}) r
+                  ON l.k = r.k AND l.unique_id < r.unique_id""")
     return f"""
         WITH {', '.join(ctes)},
         pairs AS (SELECT min(rule) AS rule, id_l, id_r FROM ({" UNION ALL ".join(joins)}) GROUP BY id_l, id_r)
