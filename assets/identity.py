@@ -48,23 +48,27 @@ def identity_record_links(context: dg.AssetExecutionContext, warehouse: Warehous
         decisions_path=warehouse.reference / REVIEW_DECISIONS,
         charts_dir=Path(warehouse.warehouse_dir) / "identity" / snapshot_date.isoformat(),  # beside the run
     )
-    with warehouse.connect() as con:
-        con.execute("CREATE OR REPLACE TEMP TABLE identity_input AS SELECT * FROM staging.registrations "
-                    "WHERE snapshot_date = ?", [snapshot_date])
+    with warehouse.connect() as con, linkage.workspace(con) as (work, home):
+        # the snapshot's registrations, read where they are (a view: no copy of 50 million rows)
+        con.execute(f"CREATE VIEW identity_input AS SELECT * FROM {home}.staging.registrations "
+                    f"WHERE snapshot_date = DATE '{snapshot_date.isoformat()}'")
         stats = linkage.resolve(con, "identity_input", options=options)
+        con.execute(f"USE {home}")  # the results go to the pipeline's identity tables
         params = {"snapshot_date": snapshot_date}
         with transaction(con):
-            rows = replace_rows(con, "identity.record_links", snapshot_date, """
+            rows = replace_rows(con, "identity.record_links", snapshot_date, f"""
                 SELECT CAST($snapshot_date AS DATE) AS snapshot_date, source, source_row, record_key, person_id,
-                       person_nik, match_method, match_probability FROM resolved""", params)
+                       person_nik, match_method, match_probability FROM {work}.resolved""", params)
             reviews = replace_rows(con, "identity.review_pairs", snapshot_date,
-                                   "SELECT CAST($snapshot_date AS DATE) AS snapshot_date, * FROM review_pairs", params)
+                                   f"SELECT CAST($snapshot_date AS DATE) AS snapshot_date, * FROM {work}.review_pairs",
+                                   params)
             collisions = replace_rows(con, "identity.nik_collisions", snapshot_date,
-                                      "SELECT CAST($snapshot_date AS DATE) AS snapshot_date, * FROM nik_collisions", params)
+                                      f"SELECT CAST($snapshot_date AS DATE) AS snapshot_date, * FROM {work}.nik_collisions",
+                                      params)
             # the parameters behind every link of this snapshot
             replace_rows(con, "identity.linkage_models", snapshot_date,
-                         "SELECT CAST($snapshot_date AS DATE) AS snapshot_date, * FROM link_model", params)
-        methods = dict(con.execute("SELECT match_method, count(*) FROM resolved GROUP BY ALL ORDER BY 1").fetchall())
+                         f"SELECT CAST($snapshot_date AS DATE) AS snapshot_date, * FROM {work}.link_model", params)
+        methods = dict(con.execute(f"SELECT match_method, count(*) FROM {work}.resolved GROUP BY ALL ORDER BY 1").fetchall())
     link_metadata = {
         "dagster/row_count": rows, "registrations": stats["records"], "persons": stats["persons"],
         "identity_method": stats["method"], **{f"links_{m}": n for m, n in methods.items()},

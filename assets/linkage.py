@@ -28,9 +28,7 @@ import copy
 import json
 import logging
 import math
-import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -40,7 +38,7 @@ from typing import Callable, Iterator
 import duckdb
 
 from assets import names
-from warehouse.db import first
+from warehouse.db import first, scratch
 
 # The input: one row per loaded registration (staging.registrations) with at least these columns.
 RECORD_COLUMNS = ("source", "source_row", "record_key", "nik", "nik_valid", "nik_agrees", "nama",
@@ -92,16 +90,41 @@ ORDER BY n.unique_id
 """
 
 
+WORKSPACE = "identity_work"
+
+
+@contextmanager
+def workspace(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, str]]:
+    """Where the linkage's working tables live: a scratch database file in the spill directory, the
+    connection's default catalog inside (`warehouse.db.scratch`), deleted afterwards. Yields (its catalog,
+    the connection's own catalog, to reach the pipeline's tables as `<home>.staging.registrations`).
+
+    Every function here creates its tables (link_features, resolved, ...) in the current catalog: on an
+    in-memory connection that is memory; on the pipeline database it must be a workspace, so that 50 million
+    records' features, pairs and clusters are written compressed to disk under the memory limit."""
+    home = first(con, "SELECT current_database()")[0]
+    with scratch(con, WORKSPACE, use=True) as name:
+        yield name, home
+
+
+def _require_workspace(con: duckdb.DuckDBPyConnection) -> None:
+    name, path = first(con, "SELECT database_name, path FROM duckdb_databases() WHERE database_name = current_database()")
+    if path and not name.startswith(WORKSPACE):
+        raise RuntimeError(f"the linkage would write its working tables into {path}: call it inside "
+                           "`with linkage.workspace(con):` (a scratch database), or on an in-memory connection")
+
+
 def features(con: duckdb.DuckDBPyConnection, records: str, out: str = "link_features") -> int:
-    """Temp table `out`: one row per record of `records` with the columns the model compares (names
-    normalised by assets.names, in bounded batches). Set-based in DuckDB: no table passes through Python
-    whole. Returns the number of records."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE link_records AS {FEATURES_SQL.format(records=records)}")
+    """Table `out` in the current catalog (`workspace`): one row per record of `records` with the columns the
+    model compares (names normalised by assets.names, in bounded batches). Set-based in DuckDB: no table
+    passes through Python whole. Returns the number of records."""
+    _require_workspace(con)
+    con.execute(f"CREATE OR REPLACE TABLE link_records AS {FEATURES_SQL.format(records=records)}")
     try:
         names.name_table(con, "link_records", "link_names", column="nama")
-        con.execute("CREATE OR REPLACE TEMP TABLE named AS SELECT r.*, n.* EXCLUDE (nama) FROM link_records r "
+        con.execute("CREATE OR REPLACE TABLE named AS SELECT r.*, n.* EXCLUDE (nama) FROM link_records r "
                     "LEFT JOIN link_names n ON r.nama IS NOT DISTINCT FROM n.nama")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS {TRUST_SQL}")
+        con.execute(f"CREATE OR REPLACE TABLE {out} AS {TRUST_SQL}")
     finally:
         for table in ("named", "link_names", "link_records"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -324,19 +347,10 @@ class Engine:
     table: Callable[[str], str]
 
 
-def scratch_path(con: duckdb.DuckDBPyConnection) -> Path:
-    """A new file for Splink's scratch database: in the pipeline connection's spill directory (an absolute
-    one: `warehouse.db.connect` sets it), else the system's temp folder."""
-    spill = first(con, "SELECT current_setting('temp_directory')")[0]
-    folder = Path(spill) if spill and Path(spill).is_absolute() else Path(tempfile.gettempdir())
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"linkage-{uuid.uuid4().hex}.duckdb"
-
-
 @contextmanager
 def _splink(con: duckdb.DuckDBPyConnection, model: dict, engine: str = "duckdb",
             table: str = "link_features") -> Iterator[Engine]:
-    """Splink on the records of temp table `table` (its SPLINK_COLUMNS, as Splink's table `records`).
+    """Splink on the records of table `table` (its SPLINK_COLUMNS, as Splink's table `records`).
 
     duckdb: an on-disk scratch database in the spill directory, attached to the pipeline connection and
     filled by SQL from it; Splink works on a cursor of that connection, so under the pipeline database's
@@ -358,24 +372,17 @@ def _splink(con: duckdb.DuckDBPyConnection, model: dict, engine: str = "duckdb",
     from splink import DuckDBAPI, Linker
 
     logging.getLogger("splink").setLevel(logging.ERROR)  # its per-level training notes go to the metadata instead
-    path = scratch_path(con)
-    scratch = path.stem.replace("-", "_")  # its name while attached (to the database instance: unique)
-    con.execute(f"""ATTACH '{str(path).replace("'", "''")}' AS {scratch}""")
-    cursor = None
-    try:
-        con.execute(f"CREATE TABLE {scratch}.records AS {select}")
+    with scratch(con, "linkage_splink") as name:
+        con.execute(f"CREATE TABLE {name}.records AS {select}")
         cursor = con.cursor()  # same database instance: the same memory limit and spill directory
-        cursor.execute(f"USE {scratch}")  # Splink's tables go to the scratch file
-        cursor.execute("SET lambda_syntax='ENABLE_SINGLE_ARROW'")  # Splink's SQL uses arrow lambdas
-        db_api = DuckDBAPI(cursor)
-        linker = Linker(db_api.register("records", table_name="records"), model, log_level=None)
-        yield Engine(linker, db_api, cursor, splink.__version__, lambda name: f"{scratch}.{name}")
-    finally:
-        if cursor is not None:
+        try:
+            cursor.execute(f"USE {name}")  # Splink's tables go to the scratch file
+            cursor.execute("SET lambda_syntax='ENABLE_SINGLE_ARROW'")  # Splink's SQL uses arrow lambdas
+            db_api = DuckDBAPI(cursor)
+            linker = Linker(db_api.register("records", table_name="records"), model, log_level=None)
+            yield Engine(linker, db_api, cursor, splink.__version__, lambda table: f"{name}.{table}")
+        finally:
             cursor.close()
-        con.execute(f"DETACH {scratch}")
-        for leftover in (path, path.with_name(path.name + ".wal")):
-            leftover.unlink(missing_ok=True)
 
 
 def _check_structure(model: dict) -> None:
@@ -438,7 +445,7 @@ ESTIMATION_SEED = 42
 
 def estimate(con: duckdb.DuckDBPyConnection, prior: dict, engine: str = "duckdb",
              table: str = "link_features") -> tuple[dict, str]:
-    """This run's parameters, estimated on its own records (temp table `table`) without labels, starting from
+    """This run's parameters, estimated on its own records (table `table`) without labels, starting from
     `prior` (the shipped model); the shipped model itself when the run is too small or EM finds nothing to
     learn from."""
     records = first(con, f"SELECT count(*) FROM {table}")[0]
@@ -507,18 +514,19 @@ class Options:
     review_band: tuple[float, float] | None = None  # None: [accept / 2, REVIEW_HIGH)
     estimate: bool = True  # re-estimate u and m on this run's records, the model file as the prior
     charts_dir: Path | None = None  # where to write the model's charts (offline HTML); None: none written
-    keep_candidates: bool = False  # keep temp table link_candidates(rule, id_l, id_r): to measure blocking
+    keep_candidates: bool = False  # keep table link_candidates(rule, id_l, id_r): to measure blocking
     engine: str = "duckdb"  # where Splink runs: "duckdb" (a scratch file) or "spark" (assets/spark_engine.py)
 
 
 def resolve(con: duckdb.DuckDBPyConnection, records: str, *, method: str = "probabilistic",
             options: Options | None = None) -> dict:
-    """Create temp tables `resolved` (per record: person_id, match_method, match_probability), `review_pairs`
+    """Create tables (in the current catalog: `workspace`) `resolved` (per record: person_id, match_method, match_probability), `review_pairs`
     (the uncertain band, with reviewers' decisions) and `nik_collisions` (NIKs carried by several persons).
 
     `person_id` is an internal anchor (the person's smallest trusted NIK, else smallest record key): it
     never leaves the pipeline database; the published copy shows only its keyed pseudonym.
     """
+    _require_workspace(con)
     options = options or Options(method=method)
     if options.method not in METHODS:
         raise ValueError(f"unknown identity method {options.method!r}; use one of {', '.join(METHODS)}")
@@ -536,7 +544,7 @@ COLLISION_SCHEMA = "nik VARCHAR, persons BIGINT, records BIGINT, person_ids VARC
 
 def _resolve_exact(con: duckdb.DuckDBPyConnection, records: str) -> dict:
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE resolved AS
+        CREATE OR REPLACE TABLE resolved AS
         WITH anchored AS (
             SELECT source, source_row, record_key,
                    CASE WHEN nik_valid THEN 'nik:' || nik ELSE 'rec:' || record_key END AS person_id,
@@ -548,9 +556,9 @@ def _resolve_exact(con: duckdb.DuckDBPyConnection, records: str) -> dict:
                CASE WHEN count(*) OVER (PARTITION BY person_id) > 1 THEN 1.0 END::DOUBLE AS match_probability
         FROM anchored
     """)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE review_pairs ({REVIEW_SCHEMA})")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE nik_collisions ({COLLISION_SCHEMA})")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE link_model ({MODEL_SCHEMA})")
+    con.execute(f"CREATE OR REPLACE TABLE review_pairs ({REVIEW_SCHEMA})")
+    con.execute(f"CREATE OR REPLACE TABLE nik_collisions ({COLLISION_SCHEMA})")
+    con.execute(f"CREATE OR REPLACE TABLE link_model ({MODEL_SCHEMA})")
     stats = dict(zip(("records", "persons"), first(con, "SELECT count(*), count(DISTINCT person_id) FROM resolved")))
     return {**stats, "method": "exact"}
 
@@ -590,7 +598,7 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
     stats["parameters"] = parameters(model)
     _keep_model(con, model, stats, accept)
 
-    con.execute(f"CREATE OR REPLACE TEMP TABLE link_predictions ({PREDICTIONS_SCHEMA})")
+    con.execute(f"CREATE OR REPLACE TABLE link_predictions ({PREDICTIONS_SCHEMA})")
     stats["pairs_scored"], stats["pairs_by_blocking_rule"] = 0, {name: 0 for name in BLOCKING_RULES}
     if stats["records"] > 1:
         with _splink(con, model, options.engine) as splink:
@@ -601,7 +609,7 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
             stats["pairs_by_blocking_rule"] = {name: by_rule.get(i, 0) for i, name in enumerate(BLOCKING_RULES)}
             lap("blocking")
             if options.keep_candidates:
-                con.execute(f"CREATE OR REPLACE TEMP TABLE link_candidates AS SELECT * FROM {splink.table('blocked')}")
+                con.execute(f"CREATE OR REPLACE TABLE link_candidates AS SELECT * FROM {splink.table('blocked')}")
             # Splink scores exactly these pairs
             splink.con.execute("CREATE VIEW blocked_ids AS SELECT rule::VARCHAR AS match_key, id_l AS join_key_l, "
                                "id_r AS join_key_r FROM blocked")
@@ -629,7 +637,7 @@ MODEL_SCHEMA = ("parameters_from VARCHAR, model_file VARCHAR, records BIGINT, ac
 
 def _keep_model(con: duckdb.DuckDBPyConnection, model: dict, stats: dict, accept: float) -> None:
     """`link_model`: the parameters this run used (Splink's JSON, prior included), to be stored with the snapshot."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE link_model ({MODEL_SCHEMA})")
+    con.execute(f"CREATE OR REPLACE TABLE link_model ({MODEL_SCHEMA})")
     con.execute("INSERT INTO link_model VALUES (?, ?, ?, ?, ?, ?)",
                 [stats["estimation"], stats["model"], stats["records"], accept, stats["prior"],
                  json.dumps(model, sort_keys=True)])
@@ -652,7 +660,7 @@ def write_charts(linker, folder: Path) -> dict[str, str]:
 
 def _load_decisions(con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
     """The reviewers' decisions, naming records by record key (stable across snapshots, unlike row numbers)."""
-    con.execute("CREATE OR REPLACE TEMP TABLE link_decisions (record_key_1 VARCHAR, record_key_2 VARCHAR, "
+    con.execute("CREATE OR REPLACE TABLE link_decisions (record_key_1 VARCHAR, record_key_2 VARCHAR, "
                 "decision VARCHAR, decided_by VARCHAR, decided_on VARCHAR, note VARCHAR, line BIGINT)")
     if path is None or not Path(path).exists():
         return
@@ -696,7 +704,7 @@ LOOK_ALIKE = """(l.dob = r.dob AND l.village IS NOT DISTINCT FROM r.village
 
 CLUSTER_SQL = """
 -- reviewers' decisions between records (a JAKON key may name several identical rows), latest first
-CREATE OR REPLACE TEMP TABLE link_decided AS
+CREATE OR REPLACE TABLE link_decided AS
 SELECT least(a.unique_id, b.unique_id) AS id_l, greatest(a.unique_id, b.unique_id) AS id_r,
        arg_max(d.decision, (coalesce(d.decided_on, ''), d.line)) AS decision  -- same day: the later line
 FROM link_decisions d
@@ -706,7 +714,7 @@ WHERE a.unique_id <> b.unique_id
 GROUP BY ALL;
 
 -- accepted links: confident predictions, less NIK collisions and pairs a reviewer kept apart; plus "same"
-CREATE OR REPLACE TEMP TABLE link_edges AS
+CREATE OR REPLACE TABLE link_edges AS
 WITH scored AS (
     SELECT p.unique_id_l AS id_l, p.unique_id_r AS id_r, p.match_probability AS p,
            -- one NIK carried by two clearly different people: birth dates and names disagree
@@ -727,13 +735,13 @@ ANTI JOIN link_decided d ON d.id_l = s.id_l AND d.id_r = s.id_r
 WHERE s.p >= $accept AND NOT s.collision AND NOT s.two_niks;
 
 -- look-alikes (twins?) go to review, not into one person on this evidence alone
-CREATE OR REPLACE TEMP TABLE link_look_alikes AS SELECT id_l, id_r, p FROM link_edges WHERE look_alike;
+CREATE OR REPLACE TABLE link_look_alikes AS SELECT id_l, id_r, p FROM link_edges WHERE look_alike;
 DELETE FROM link_edges WHERE look_alike;
 ALTER TABLE link_edges DROP COLUMN look_alike;
 INSERT INTO link_edges SELECT id_l, id_r, 1.0 FROM link_decided WHERE decision = 'same';
 
 -- groups: records sharing a trusted NIK are one group (stage one); every other record is its own
-CREATE OR REPLACE TEMP TABLE link_groups AS
+CREATE OR REPLACE TABLE link_groups AS
 SELECT unique_id,
        dense_rank() OVER (ORDER BY CASE WHEN nik_trusted THEN 'n' || nik ELSE 'r' || lpad(unique_id::VARCHAR, 12, '0') END) AS grp,
        nik_trusted AS anchored
@@ -743,7 +751,7 @@ FROM link_features
 CLUSTER_SQL = CLUSTER_SQL.replace("{LOOK_ALIKE}", LOOK_ALIKE)
 
 GROUP_EDGES_SQL = """
-CREATE OR REPLACE TEMP TABLE link_group_edges AS
+CREATE OR REPLACE TABLE link_group_edges AS
 WITH e AS (
     SELECT gl.grp AS g1, gr.grp AS g2, gl.anchored AS a1, gr.anchored AS a2, e.p
     FROM link_edges e JOIN link_groups gl ON gl.unique_id = e.id_l JOIN link_groups gr ON gr.unique_id = e.id_r
@@ -755,7 +763,7 @@ SELECT g2, g1, a2, a1, max(p) FROM e GROUP BY ALL
 """
 
 RESOLVED_SQL = """
-CREATE OR REPLACE TEMP TABLE resolved AS
+CREATE OR REPLACE TABLE resolved AS
 WITH rec AS (
     SELECT f.*, g.grp, g.anchored, lb.label,
            count(*) OVER (PARTITION BY g.grp) AS group_size,
@@ -818,20 +826,20 @@ def _components(con: duckdb.DuckDBPyConnection, nodes: str, edges: str, out: str
     """`out(node, label)`: connected components of an undirected graph, label = smallest node id.
 
     Label propagation, one set-based query per step; the steps grow with the longest chain, not the data."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT DISTINCT node, node AS label FROM ({nodes})")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE link_cc_edges AS
+    con.execute(f"CREATE OR REPLACE TABLE {out} AS SELECT DISTINCT node, node AS label FROM ({nodes})")
+    con.execute(f"""CREATE OR REPLACE TABLE link_cc_edges AS
                     SELECT src, dst FROM ({edges}) UNION SELECT dst, src FROM ({edges})""")
     steps = 0
     while True:
         steps += 1
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE link_cc_next AS
+        con.execute(f"""CREATE OR REPLACE TABLE link_cc_next AS
                         SELECT o.node, least(o.label, coalesce(min(n.label), o.label)) AS label
                         FROM {out} o
                         LEFT JOIN link_cc_edges e ON e.src = o.node
                         LEFT JOIN {out} n ON n.node = e.dst
                         GROUP BY o.node, o.label""")
         changed = first(con, f"SELECT count(*) FROM link_cc_next n JOIN {out} o USING (node) WHERE n.label <> o.label")[0]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM link_cc_next")
+        con.execute(f"CREATE OR REPLACE TABLE {out} AS SELECT * FROM link_cc_next")
         if not changed:
             return steps
 
@@ -847,7 +855,7 @@ def _label(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(GROUP_EDGES_SQL)
     steps = _components(con, "SELECT grp AS node FROM link_groups WHERE anchored",
                         "SELECT src, dst FROM link_group_edges WHERE src_anchored AND dst_anchored", "link_anchor_labels")
-    con.execute("""CREATE OR REPLACE TEMP TABLE link_attached AS
+    con.execute("""CREATE OR REPLACE TABLE link_attached AS
                    SELECT e.src AS grp, arg_max(a.label, (e.p, -a.label)) AS label
                    FROM link_group_edges e JOIN link_anchor_labels a ON a.node = e.dst
                    WHERE NOT e.src_anchored AND e.dst_anchored GROUP BY e.src""")
@@ -857,7 +865,7 @@ def _label(con: duckdb.DuckDBPyConnection) -> int:
                             WHERE NOT src_anchored AND NOT dst_anchored AND src NOT IN (SELECT grp FROM link_attached)
                               AND dst NOT IN (SELECT grp FROM link_attached)""", "link_free_labels")
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE link_labels AS
+        CREATE OR REPLACE TABLE link_labels AS
         WITH free_joins AS (
             SELECT f.label AS free_label, arg_max(a.label, (e.p, -a.label)) AS label
             FROM link_free_labels f
@@ -886,7 +894,7 @@ def cluster(con: duckdb.DuckDBPyConnection, accept: float) -> dict:
         steps, repairs = steps + _label(con), repairs + 1
         con.execute(RESOLVED_SQL)
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE nik_collisions AS
+        CREATE OR REPLACE TABLE nik_collisions AS
         SELECT f.nik, count(DISTINCT r.person_id) AS persons, count(*) AS records,
                list_sort(list(DISTINCT r.person_id)) AS person_ids
         FROM link_features f JOIN resolved r USING (unique_id)
@@ -901,7 +909,7 @@ def cluster(con: duckdb.DuckDBPyConnection, accept: float) -> dict:
 
 def _review(con: duckdb.DuckDBPyConnection, band: tuple[float, float]) -> dict:
     """`review_pairs`: pairs a person should look at, the uncertain band and every pair already decided."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE review_pairs ({REVIEW_SCHEMA})")
+    con.execute(f"CREATE OR REPLACE TABLE review_pairs ({REVIEW_SCHEMA})")
     con.execute("""
         INSERT INTO review_pairs
         WITH pairs AS (

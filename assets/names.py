@@ -98,12 +98,12 @@ NAMES_PER_BATCH = 250_000  # distinct names per batch through Polars: bounds the
 
 def name_table(con: duckdb.DuckDBPyConnection, source: str, out: str, *, column: str = "nama",
                batch: int = NAMES_PER_BATCH) -> int:
-    """Temp table `out`: every distinct value of `column` in the table or view `source` (NULL included),
+    """Table `out` (in the current catalog): every distinct value of `column` in the table or view `source` (NULL included),
     with the columns of `add_name_columns`. The names go through Polars `batch` at a time, so memory
     stays bounded however many records there are; the columns are a function of the name alone, so a
     record gets the same ones as if its whole table had gone through at once. Returns the names."""
     todo = f"{out}_todo"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {todo} AS SELECT row_number() OVER () AS i, {column} "
+    con.execute(f"CREATE OR REPLACE TABLE {todo} AS SELECT row_number() OVER () AS i, {column} "
                 f"FROM (SELECT DISTINCT {column} FROM {source})")
     total = con.execute(f"SELECT count(*) FROM {todo}").fetchall()[0][0]
     try:
@@ -112,7 +112,7 @@ def name_table(con: duckdb.DuckDBPyConnection, source: str, out: str, *, column:
                                           params=[start, start + batch]).to_arrow_table())
             con.register(f"{out}_batch", add_name_columns(frame, column).to_arrow())
             try:
-                con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM {out}_batch" if start == 0
+                con.execute(f"CREATE OR REPLACE TABLE {out} AS SELECT * FROM {out}_batch" if start == 0
                             else f"INSERT INTO {out} SELECT * FROM {out}_batch")
             finally:
                 con.unregister(f"{out}_batch")

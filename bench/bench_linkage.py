@@ -64,9 +64,9 @@ def one_link(workdir: Path, warehouse_dir: str = "warehouse") -> dict:
     from sample.evaluate import MODEL_PATH, pairwise
     from warehouse.db import load_macros
 
-    with duckdb.connect(str(workdir / warehouse_dir / "pipeline.duckdb")) as con:
+    with duckdb.connect(str(workdir / warehouse_dir / "pipeline.duckdb")) as con, linkage.workspace(con) as (_, home):
         load_macros(con)
-        con.execute("CREATE TEMP TABLE identity_input AS SELECT * FROM staging.registrations")
+        con.execute(f"CREATE VIEW identity_input AS SELECT * FROM {home}.staging.registrations")
         started = time.perf_counter()
         stats = linkage.resolve(con, "identity_input",
                                 options=linkage.Options(model_path=MODEL_PATH, keep_candidates=True))

@@ -215,9 +215,10 @@ def retrain(workdir: Path, *, scale: float = 1.0, out: Path = MODEL_PATH) -> dic
 
     dataset = generator_dataset(workdir / "training", seed=TRAINING_SEED, scale=scale)
     link(dataset, workdir / "training" / "warehouse", method="exact", model=str(out))  # staging is what training needs
-    with duckdb.connect(str(workdir / "training" / "warehouse" / "pipeline.duckdb")) as con:
+    with (duckdb.connect(str(workdir / "training" / "warehouse" / "pipeline.duckdb")) as con,
+          linkage.workspace(con) as (_, home)):
         load_macros(con)
-        con.execute("CREATE TEMP TABLE training_records AS SELECT * FROM staging.registrations")
+        con.execute(f"CREATE TEMP TABLE training_records AS SELECT * FROM {home}.staging.registrations")
         records = linkage.features(con, "training_records")
         model = linkage.train(con)
         trained_on = (f"generator seed {TRAINING_SEED}, scale {scale}: {records:,} registrations "

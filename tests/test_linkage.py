@@ -243,9 +243,10 @@ def test_person_ids_are_stable_from_run_to_run(world, linked):
 def test_a_new_registration_leaves_everyone_else_s_person_id_alone(world, tmp_path):
     shutil.copy(world["warehouse"].pipeline_db, tmp_path / "p.duckdb")
     model = Path(world["warehouse"].reference_dir) / "linkage_model.json"
-    with duckdb.connect(str(tmp_path / "p.duckdb")) as con:
+    with duckdb.connect(str(tmp_path / "p.duckdb")) as con, linkage.workspace(con) as (_, home):
         load_macros(con)
-        con.execute(f"CREATE TEMP TABLE before AS SELECT * FROM staging.registrations WHERE snapshot_date = DATE '{SAMPLE_DATE}'")
+        con.execute(f"CREATE TEMP TABLE before AS SELECT * FROM {home}.staging.registrations "
+                    f"WHERE snapshot_date = DATE '{SAMPLE_DATE}'")
         linkage.resolve(con, "before", options=linkage.Options(model_path=model))
         con.execute("CREATE TEMP TABLE first_ids AS SELECT source, source_row, person_id FROM resolved")
         con.execute("""CREATE TEMP TABLE after AS SELECT * FROM before UNION ALL
@@ -331,9 +332,10 @@ def _two_records(con, nik_1=None, nik_2=None) -> None:
           domicile_village)""", [nik_1] * 3 + [nik_2] * 3)
 
 
-def _scratch_left(con, spill: Path) -> tuple[list, list]:
-    attached = con.execute("SELECT database_name FROM duckdb_databases() WHERE database_name LIKE 'linkage_%'").fetchall()
-    return sorted(p.name for p in spill.glob("linkage-*")), attached
+def _scratch_left(con, spill: Path, prefix: str = "linkage_splink_") -> tuple[list, list]:
+    attached = con.execute("SELECT database_name FROM duckdb_databases() WHERE starts_with(database_name, ?)",
+                           [prefix]).fetchall()
+    return sorted(p.name for p in spill.glob(f"{prefix}*")), attached
 
 
 def test_splink_works_in_a_scratch_database_under_the_project_s_memory_limit_and_leaves_nothing(tmp_path, monkeypatch):
@@ -343,7 +345,7 @@ def test_splink_works_in_a_scratch_database_under_the_project_s_memory_limit_and
     monkeypatch.setenv("JAMSOSTEK_DUCKDB_MEMORY_LIMIT", "300MB")
     spill = tmp_path / "spill"
     model, _ = linkage.load_model(PROJECT_DIR / "reference" / "linkage_model.json")
-    with connect(tmp_path / "pipeline.duckdb", temp_directory=spill) as con:
+    with connect(tmp_path / "pipeline.duckdb", temp_directory=spill) as con, linkage.workspace(con):
         _two_records(con)
         assert linkage.features(con, "recs") == 2
         limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
@@ -368,7 +370,23 @@ def test_splink_works_in_a_scratch_database_under_the_project_s_memory_limit_and
 
 def test_the_identity_step_leaves_no_scratch_database(world):
     spill = Path(duckdb_settings(world["warehouse"].pipeline_db)["temp_directory"])
-    assert world["metadata"]["pairs_scored"] > 0 and not list(spill.glob("linkage-*"))
+    assert world["metadata"]["pairs_scored"] > 0
+    assert not list(spill.glob(f"{linkage.WORKSPACE}_*")) and not list(spill.glob("linkage_splink_*"))
+    with duckdb.connect(str(world["warehouse"].pipeline_db), read_only=True) as con:  # nothing of it in the database
+        assert not con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()
+
+
+def test_the_linkage_refuses_to_write_its_working_tables_into_a_database_file(tmp_path):
+    """On a file database outside a workspace the linkage's tables (millions of rows) would land in that file."""
+    with duckdb.connect(str(tmp_path / "p.duckdb")) as con:
+        _two_records(con)
+        with pytest.raises(RuntimeError, match="linkage.workspace"):
+            linkage.features(con, "recs")
+        assert not con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'p'").fetchall()
+        with linkage.workspace(con) as (work, home):
+            assert linkage.features(con, "recs") == 2 and home == "p"
+            path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = ?", [work]).fetchall()[0][0]
+        assert con.execute("SELECT current_database()").fetchall() == [("p",)] and not Path(path).exists()
 
 
 def test_the_prior_is_counted_in_sql_from_the_nik_groups():

@@ -78,8 +78,8 @@ def staged(tmp_path_factory):
 def _resolve(warehouse, engine: str) -> tuple[dict, dict, set, float]:
     options = linkage.Options(model_path=warehouse.reference / "linkage_model.json", engine=engine,
                               estimate=ESTIMATE, keep_candidates=True)
-    with warehouse.connect() as con:
-        con.execute("CREATE OR REPLACE TEMP TABLE identity_input AS SELECT * FROM staging.registrations "
+    with warehouse.connect() as con, linkage.workspace(con) as (_, home):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE identity_input AS SELECT * FROM {home}.staging.registrations "
                     "WHERE snapshot_date = ?", [SAMPLE_DATE])
         started = time.perf_counter()
         stats = linkage.resolve(con, "identity_input", options=options)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import tempfile
+import uuid
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -177,6 +179,36 @@ def connect(path: Path | str, *, read_only: bool = False, memory_limit: str | in
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def scratch(con: duckdb.DuckDBPyConnection, prefix: str, *, use: bool = False) -> Iterator[str]:
+    """A new on-disk DuckDB database attached to `con` for one piece of work; yields its catalog name.
+
+    For working tables too big for memory: DuckDB writes a file database's tables compressed and reads them
+    back under the memory limit, where TEMP tables spill uncompressed (at 50 million registrations identity's
+    temp tables filled 36 GB of spill in five minutes). The file goes in the connection's spill directory
+    (an absolute one: `connect` sets it), else the system's temp folder, and is deleted afterwards, failure
+    or not. `use`: the scratch is the connection's default catalog inside (unqualified CREATE TABLE lands
+    there); the previous default is restored on the way out.
+    """
+    spill = first(con, "SELECT current_setting('temp_directory')")[0]
+    folder = Path(spill) if spill and Path(spill).is_absolute() else Path(tempfile.gettempdir())
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{prefix}_{uuid.uuid4().hex}"  # unique within the database instance
+    path = folder / f"{name}.duckdb"
+    home = first(con, "SELECT current_database()")[0]
+    con.execute(f"""ATTACH '{str(path).replace("'", "''")}' AS {name}""")
+    try:
+        if use:
+            con.execute(f"USE {name}")
+        yield name
+    finally:
+        if use:
+            con.execute(f"USE {home}")
+        con.execute(f"DETACH {name}")
+        for leftover in (path, path.with_name(path.name + ".wal")):
+            leftover.unlink(missing_ok=True)
 
 
 def first(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> tuple | None:
