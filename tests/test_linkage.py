@@ -397,3 +397,22 @@ def test_the_prior_is_counted_in_sql_from_the_nik_groups():
         assert linkage.run_prior(con) == pytest.approx(4 / linkage.NIK_PAIR_RECALL / 15)
         con.execute("DELETE FROM link_features WHERE nik = 'b' OR NOT nik_trusted")
         assert linkage.run_prior(con) == 0.5  # 3 pairs of 3 would be more than certain: capped
+
+
+@pytest.mark.parametrize("trusted, pairs", [(7, 7), (4, 4 + 6)])
+def test_namesakes_born_the_same_day_with_trusted_niks_are_paired_only_in_small_blocks(trusted, pairs):
+    """One record without a NIK and `trusted` records with trusted NIKs of their own, all born the same day and
+    named Rizal <another family name>: the record without a NIK is compared with each; two trusted NIKs only
+    where the block holds at most `cap_trusted` (6) records, since their pairs grow as the population squared."""
+    with duckdb.connect() as con:
+        con.execute("""CREATE TABLE f AS SELECT i AS unique_id, DATE '1990-01-01' AS dob, 1990 AS birth_year,
+                              '0101' AS birth_md, 'rizal' AS name_first, 'family' || i AS name_last,
+                              'rizal family' || i AS name_key, 'family' || i || ' rizal' AS name_sorted,
+                              ['rizal', 'family' || i] AS name_tokens, NULL::VARCHAR AS village,
+                              CASE WHEN i > 0 THEN '74' || lpad(i::VARCHAR, 2, '0') || '01010190' || lpad(i::VARCHAR, 4, '0') END AS nik,
+                              i > 0 AS nik_trusted
+                       FROM range(?) t(i)""", [trusted + 1])
+        got = con.execute(f"SELECT rule, count(*), count(*) FILTER (WHERE id_l = 0) "
+                          f"FROM ({linkage.blocked_pairs_sql('f')}) GROUP BY rule").fetchall()
+    assert linkage.BLOCKING_RULES["birth_first_name"].cap_trusted == 6
+    assert got == [(list(linkage.BLOCKING_RULES).index("birth_first_name"), pairs, trusted)]
