@@ -178,8 +178,11 @@ def run_project(landing: Path, work: Path, *, job: str = "snapshot_job") -> dict
         if key in steps:
             steps[key]["check"] = True
     failures = [e.step_key for e in result.all_events if e.is_step_failure]
+    # why each failed step failed: the error's last lines (a failed run's temp folder is gone afterwards)
+    errors = {e.step_key: e.event_specific_data.error.to_string()[-3000:]
+              for e in result.all_events if e.is_step_failure and e.event_specific_data.error is not None}
     return {"seconds": round(run, 2), "startup_s": round(startup, 2), "success": result.success,
-            "failed_steps": failures, "steps": steps, "db_mb": _size_mb(work / "warehouse")}
+            "failed_steps": failures, "errors": errors, "steps": steps, "db_mb": _size_mb(work / "warehouse")}
 
 
 def _size_mb(folder: Path) -> int:
@@ -288,6 +291,8 @@ def report(results: list[dict], contenders: list[str]) -> None:
         for step, s in sorted(p["steps"].items(), key=lambda kv: -kv[1]["seconds"]):
             if s["seconds"] >= 0.5:
                 print(f"    {step:<48} {s['seconds']:>8.1f} s {s['peak_mb'] or 0:>7} MB")
+        for step, error in p.get("errors", {}).items():
+            print(f"    {step} failed:\n" + "\n".join(f"      {line}" for line in error.splitlines()[-12:]))
     timed = [r for r in results if r.get("project", {}).get("seconds")]
     for a, b in zip(timed, timed[1:]):
         k = b["registrations"] / a["registrations"]
