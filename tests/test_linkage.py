@@ -416,3 +416,12 @@ def test_namesakes_born_the_same_day_with_trusted_niks_are_paired_only_in_small_
                           f"FROM ({linkage.blocked_pairs_sql('f')}) GROUP BY rule").fetchall()
     assert linkage.BLOCKING_RULES["birth_first_name"].cap_trusted == 6
     assert got == [(list(linkage.BLOCKING_RULES).index("birth_first_name"), pairs, trusted)]
+
+
+def test_a_workspace_opens_on_a_read_only_connection(tmp_path):
+    """An analyst's or benchmark's read-only connection to the pipeline database can still link: the workspace is
+    a file of its own, attached read-write."""
+    duckdb.connect(str(tmp_path / "p.duckdb")).close()
+    with duckdb.connect(str(tmp_path / "p.duckdb"), read_only=True) as con, linkage.workspace(con):
+        _two_records(con)
+        assert linkage.features(con, "recs") == 2

@@ -198,7 +198,8 @@ def scratch(con: duckdb.DuckDBPyConnection, prefix: str, *, use: bool = False) -
     name = f"{prefix}_{uuid.uuid4().hex}"  # unique within the database instance
     path = folder / f"{name}.duckdb"
     home = first(con, "SELECT current_database()")[0]
-    con.execute(f"""ATTACH '{str(path).replace("'", "''")}' AS {name}""")
+    # READ_WRITE: a scratch is written also when `con` reads the pipeline database read-only
+    con.execute(f"""ATTACH '{str(path).replace("'", "''")}' AS {name} (READ_WRITE)""")
     try:
         if use:
             con.execute(f"USE {name}")
