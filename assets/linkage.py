@@ -108,7 +108,8 @@ def workspace(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, str]]:
 
 
 def _require_workspace(con: duckdb.DuckDBPyConnection) -> None:
-    name, path = first(con, "SELECT database_name, path FROM duckdb_databases() WHERE database_name = current_database()")
+    name, path = first(con, "SELECT database_name, path FROM duckdb_databases() "
+                            "WHERE database_name = current_database()")
     if path and not name.startswith(WORKSPACE):
         raise RuntimeError(f"the linkage would write its working tables into {path}: call it inside "
                            "`with linkage.workspace(con):` (a scratch database), or on an in-memory connection")
@@ -294,7 +295,8 @@ def blocked_pairs_sql(table: str) -> str:
             WHERE k IS NOT NULL QUALIFY n <= {rule.cap})""")
         # each record without a trusted NIK to every other record of its key; records with one to each other
         # only in blocks within cap_trusted. Each pair once.
-        joins.append(f"""SELECT {i} AS rule, least(u.unique_id, o.unique_id) AS id_l, greatest(u.unique_id, o.unique_id) AS id_r
+        joins.append(f"""SELECT {i} AS rule, least(u.unique_id, o.unique_id) AS id_l,
+                                greatest(u.unique_id, o.unique_id) AS id_r
             FROM k{i} u JOIN k{i} o ON u.k = o.k AND NOT u.trusted AND (o.trusted OR u.unique_id < o.unique_id)""")
         cap_trusted = rule.cap if rule.cap_trusted is None else rule.cap_trusted
         if cap_trusted > 1:
@@ -520,8 +522,9 @@ class Options:
 
 def resolve(con: duckdb.DuckDBPyConnection, records: str, *, method: str = "probabilistic",
             options: Options | None = None) -> dict:
-    """Create tables (in the current catalog: `workspace`) `resolved` (per record: person_id, match_method, match_probability), `review_pairs`
-    (the uncertain band, with reviewers' decisions) and `nik_collisions` (NIKs carried by several persons).
+    """Create tables, in the current catalog (`workspace`): `resolved` (per record: person_id, match_method,
+    match_probability), `review_pairs` (the uncertain band, with reviewers' decisions) and `nik_collisions`
+    (NIKs carried by several persons).
 
     `person_id` is an internal anchor (the person's smallest trusted NIK, else smallest record key): it
     never leaves the pipeline database; the published copy shows only its keyed pseudonym.

@@ -98,9 +98,9 @@ NAMES_PER_BATCH = 250_000  # distinct names per batch through Polars: bounds the
 
 def name_table(con: duckdb.DuckDBPyConnection, source: str, out: str, *, column: str = "nama",
                batch: int = NAMES_PER_BATCH) -> int:
-    """Table `out` (in the current catalog): every distinct value of `column` in the table or view `source` (NULL included),
-    with the columns of `add_name_columns`. The names go through Polars `batch` at a time, so memory
-    stays bounded however many records there are; the columns are a function of the name alone, so a
+    """Table `out` (in the current catalog): every distinct value of `column` in the table or view `source`
+    (NULL included), with the columns of `add_name_columns`. The names go through Polars `batch` at a time, so
+    memory stays bounded however many records there are; the columns are a function of the name alone, so a
     record gets the same ones as if its whole table had gone through at once. Returns the names."""
     todo = f"{out}_todo"
     con.execute(f"CREATE OR REPLACE TABLE {todo} AS SELECT row_number() OVER () AS i, {column} "
