@@ -518,6 +518,7 @@ class Options:
     charts_dir: Path | None = None  # where to write the model's charts (offline HTML); None: none written
     keep_candidates: bool = False  # keep table link_candidates(rule, id_l, id_r): to measure blocking
     engine: str = "duckdb"  # where Splink runs: "duckdb" (a scratch file) or "spark" (assets/spark_engine.py)
+    pairs_per_chunk: int = 10_000_000  # Splink scores the candidate pairs in chunks of about this many
 
 
 def resolve(con: duckdb.DuckDBPyConnection, records: str, *, method: str = "probabilistic",
@@ -613,17 +614,10 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
             lap("blocking")
             if options.keep_candidates:
                 con.execute(f"CREATE OR REPLACE TABLE link_candidates AS SELECT * FROM {splink.table('blocked')}")
-            # Splink scores exactly these pairs
-            splink.con.execute("CREATE VIEW blocked_ids AS SELECT rule::VARCHAR AS match_key, id_l AS join_key_l, "
-                               "id_r AS join_key_r FROM blocked")
-            splink.linker.table_management.register_blocked_pairs_for_predict(
-                splink.db_api.register("blocked_ids", table_name="blocked_ids"))
             if options.charts_dir is not None:
                 stats["charts"] = write_charts(splink.linker, Path(options.charts_dir))
-            low = min(band[0], accept)
-            predictions = splink.linker.inference.predict(threshold_match_probability=low, warning_mode="never")
-            con.execute(f"INSERT INTO link_predictions SELECT unique_id_l, unique_id_r, match_probability "
-                        f"FROM {splink.table(predictions.physical_name)}")
+            stats["scoring_chunks"] = _score(con, splink, stats["pairs_scored"], options.pairs_per_chunk,
+                                             low=min(band[0], accept))
         lap("scoring")
     _load_decisions(con, options.decisions_path)
     stats.update(cluster(con, accept))
@@ -632,6 +626,24 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
     lap("review")
     seconds["total"] = round(sum(seconds.values()), 2)
     return stats
+
+
+def _score(con: duckdb.DuckDBPyConnection, splink: Engine, pairs: int, pairs_per_chunk: int, low: float) -> int:
+    """Splink scores exactly the blocked pairs (table `blocked` of its engine), in chunks of about
+    `pairs_per_chunk` pairs (by id_l modulo the number of chunks), so that the comparison rows it spills are
+    one chunk's: at 50 million registrations all ~100 million pairs at once outgrew 40 GB of spill disk.
+    Each chunk's pairs of probability >= `low` are appended to link_predictions. Returns the number of chunks."""
+    chunks = max(1, -(-pairs // pairs_per_chunk))
+    for chunk in range(chunks):
+        ids = f"blocked_ids_{chunk}"  # Splink registers a table name once
+        splink.con.execute(f"CREATE VIEW {ids} AS SELECT rule::VARCHAR AS match_key, id_l AS join_key_l, "
+                           f"id_r AS join_key_r FROM blocked WHERE id_l % {chunks} = {chunk}")
+        splink.linker.table_management.register_blocked_pairs_for_predict(splink.db_api.register(ids, table_name=ids))
+        predictions = splink.linker.inference.predict(threshold_match_probability=low, warning_mode="never")
+        con.execute(f"INSERT INTO link_predictions SELECT unique_id_l, unique_id_r, match_probability "
+                    f"FROM {splink.table(predictions.physical_name)}")
+        predictions.drop_table_from_database_and_remove_from_cache()
+    return chunks
 
 
 MODEL_SCHEMA = ("parameters_from VARCHAR, model_file VARCHAR, records BIGINT, accept DOUBLE, prior DOUBLE, "

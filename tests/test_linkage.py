@@ -425,3 +425,23 @@ def test_a_workspace_opens_on_a_read_only_connection(tmp_path):
     with duckdb.connect(str(tmp_path / "p.duckdb"), read_only=True) as con, linkage.workspace(con):
         _two_records(con)
         assert linkage.features(con, "recs") == 2
+
+
+@pytest.mark.parametrize("pairs_per_chunk", [5_000, 997])
+def test_scoring_in_chunks_scores_every_pair_once_and_gives_the_same_links(world, pairs_per_chunk):
+    """Splink scores the candidate pairs in chunks (so that 50 million registrations' comparison rows do not
+    spill all at once): any chunk size gives the same predictions and person ids."""
+    model = PROJECT_DIR / "reference" / "linkage_model.json"
+    with duckdb.connect(str(world["warehouse"].pipeline_db), read_only=True) as con:
+        load_macros(con)
+        runs = []
+        for size in (10_000_000, pairs_per_chunk):
+            with linkage.workspace(con) as (_, home):
+                stats = linkage.resolve(con, f"{home}.staging.registrations", options=linkage.Options(
+                    model_path=model, estimate=False, pairs_per_chunk=size))
+                runs.append((stats, con.execute("SELECT unique_id_l, unique_id_r, match_probability FROM "
+                                                "link_predictions ORDER BY ALL").fetchall(),
+                             con.execute("SELECT * FROM resolved ORDER BY ALL").fetchall()))
+    (whole, predictions, resolved), (chunked, chunk_predictions, chunk_resolved) = runs
+    assert chunked["scoring_chunks"] == -(-whole["pairs_scored"] // pairs_per_chunk) > 1 and whole["scoring_chunks"] == 1
+    assert len(predictions) > 100 and chunk_predictions == predictions and chunk_resolved == resolved
