@@ -281,40 +281,49 @@ BLOCKING_RULES = {
 }
 
 
-def blocked_pairs_sql(table: str) -> str:
-    """Candidate pairs (rule, id_l, id_r) of `table`, each pair once, under the rule that found it first."""
+def blocking_sql(table: str, out: str = "blocked") -> list[str]:
+    """Statements that create table `out` (rule, id_l, id_r): the candidate pairs of `table`, each pair once,
+    under the rule that found it first. DuckDB SQL (transpiled for Spark).
+
+    One rule at a time, its keys and its pairs tables of their own, block sizes by GROUP BY: every statement's
+    working set is one rule's and spills where it must. One query holding every rule's keys at once (windows
+    over 13 materialised CTEs) ran out of memory at 50 million registrations under an 8 GB limit."""
     def key(cols: tuple[str, ...]) -> str:
         return f"CASE WHEN {' AND '.join(f'({c}) IS NOT NULL' for c in cols)} THEN hash({', '.join(cols)}) END"
 
-    ctes, joins = [], []
+    statements, parts = [], []
     for i, rule in enumerate(BLOCKING_RULES.values()):
         source = (f"(SELECT *, unnest(name_tokens) AS name_word FROM {table})" if rule.explode else table)
-        ctes.append(f"""k{i} AS MATERIALIZED (
-            SELECT unique_id, k, trusted, count(*) OVER (PARTITION BY k) AS n
-            FROM (SELECT DISTINCT unique_id, {key(rule.columns)} AS k, nik_trusted AS trusted FROM {source})
-            WHERE k IS NOT NULL QUALIFY n <= {rule.cap})""")
+        statements += [
+            f"""CREATE OR REPLACE TABLE {out}_keys AS
+                SELECT DISTINCT unique_id, {key(rule.columns)} AS k, nik_trusted AS trusted, nik FROM {source}""",
+            f"""CREATE OR REPLACE TABLE {out}_blocks AS
+                SELECT k, n FROM (SELECT k, count(*) AS n FROM {out}_keys WHERE k IS NOT NULL GROUP BY k)
+                WHERE n <= {rule.cap}""",
+        ]
+        keys = f"(SELECT x.*, b.n FROM {out}_keys x JOIN {out}_blocks b ON b.k = x.k)"
         # each record without a trusted NIK to every other record of its key; records with one to each other
-        # only in blocks within cap_trusted. Each pair once.
-        joins.append(f"""SELECT {i} AS rule, least(u.unique_id, o.unique_id) AS id_l,
-                                greatest(u.unique_id, o.unique_id) AS id_r
-            FROM k{i} u JOIN k{i} o ON u.k = o.k AND NOT u.trusted AND (o.trusted OR u.unique_id < o.unique_id)""")
+        # only in blocks within cap_trusted, never two of one NIK (stage one joined them). Each pair once.
+        joins = [f"""SELECT {i} AS rule, least(u.unique_id, o.unique_id) AS id_l,
+                            greatest(u.unique_id, o.unique_id) AS id_r
+            FROM {keys} u JOIN {keys} o ON u.k = o.k AND NOT u.trusted AND (o.trusted OR u.unique_id < o.unique_id)"""]
         cap_trusted = rule.cap if rule.cap_trusted is None else rule.cap_trusted
         if cap_trusted > 1:
             joins.append(f"""SELECT {i}, l.unique_id, r.unique_id
-                FROM (SELECT * FROM k{i} WHERE trusted AND n <= {cap_trusted}) l
-                JOIN (SELECT * FROM k{i} WHERE trusted AND n <= {cap_trusted}) r
-                  ON l.k = r.k AND l.unique_id < r.unique_id""")
-    return f"""
-        WITH {', '.join(ctes)},
-        pairs AS (SELECT min(rule) AS rule, id_l, id_r FROM ({" UNION ALL ".join(joins)}) GROUP BY id_l, id_r)
-        SELECT p.rule, p.id_l, p.id_r FROM pairs p
-        JOIN {table} l ON l.unique_id = p.id_l JOIN {table} r ON r.unique_id = p.id_r
-        WHERE NOT (l.nik_trusted AND r.nik_trusted AND l.nik = r.nik)  -- joined by the NIK stage already
-    """
+                FROM (SELECT * FROM {keys} WHERE trusted AND n <= {cap_trusted}) l
+                JOIN (SELECT * FROM {keys} WHERE trusted AND n <= {cap_trusted}) r
+                  ON l.k = r.k AND l.unique_id < r.unique_id AND l.nik <> r.nik""")
+        statements.append(f"CREATE OR REPLACE TABLE {out}_{i} AS {' UNION ALL '.join(joins)}")
+        parts.append(f"SELECT * FROM {out}_{i}")
+    statements.append(f"CREATE OR REPLACE TABLE {out} AS SELECT min(rule) AS rule, id_l, id_r "
+                      f"FROM ({' UNION ALL '.join(parts)}) GROUP BY id_l, id_r")
+    statements += [f"DROP TABLE {out}_{i}" for i in range(len(BLOCKING_RULES))]
+    statements += [f"DROP TABLE {out}_keys", f"DROP TABLE {out}_blocks"]
+    return statements
 
 
 def settings(prior: float = 1e-5) -> dict:
-    """The model's structure: its comparisons (parameters come from training; pairs from `blocked_pairs_sql`)."""
+    """The model's structure: its comparisons (parameters come from training; pairs from `blocking_sql`)."""
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
@@ -607,7 +616,8 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
     if stats["records"] > 1:
         with _splink(con, model, options.engine) as splink:
             stats["splink_version"] = splink.version
-            splink.con.execute(f"CREATE TABLE blocked AS {blocked_pairs_sql('records')}")
+            for statement in blocking_sql("records"):
+                splink.con.execute(statement)
             by_rule = dict(splink.con.execute("SELECT rule, count(*) FROM blocked GROUP BY rule").fetchall())
             stats["pairs_scored"] = sum(by_rule.values())
             stats["pairs_by_blocking_rule"] = {name: by_rule.get(i, 0) for i, name in enumerate(BLOCKING_RULES)}
