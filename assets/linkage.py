@@ -527,7 +527,9 @@ class Options:
     charts_dir: Path | None = None  # where to write the model's charts (offline HTML); None: none written
     keep_candidates: bool = False  # keep table link_candidates(rule, id_l, id_r): to measure blocking
     engine: str = "duckdb"  # where Splink runs: "duckdb" (a scratch file) or "spark" (assets/spark_engine.py)
-    pairs_per_chunk: int = 10_000_000  # Splink scores the candidate pairs in chunks of about this many
+    # Splink scores the candidate pairs in chunks of about this many: each chunk's records on both sides are
+    # hash-join builds in memory (about 1 KB a record); 10 million ran out of an 8 GB limit at 50 million
+    pairs_per_chunk: int = 2_000_000
 
 
 def resolve(con: duckdb.DuckDBPyConnection, records: str, *, method: str = "probabilistic",
@@ -641,7 +643,7 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
 def _score(con: duckdb.DuckDBPyConnection, splink: Engine, pairs: int, pairs_per_chunk: int, low: float) -> int:
     """Splink scores exactly the blocked pairs (table `blocked` of its engine), in chunks of about
     `pairs_per_chunk` pairs (by id_l modulo the number of chunks), so that the comparison rows it spills are
-    one chunk's: at 50 million registrations all ~100 million pairs at once outgrew 40 GB of spill disk.
+    one chunk's: at 50 million registrations all pairs at once outgrew 40 GB of spill disk.
     Each chunk's pairs of probability >= `low` are appended to link_predictions. Returns the number of chunks."""
     chunks = max(1, -(-pairs // pairs_per_chunk))
     for chunk in range(chunks):
