@@ -297,11 +297,13 @@ def blocking_sql(table: str, out: str = "blocked") -> list[str]:
         statements += [
             f"""CREATE OR REPLACE TABLE {out}_keys AS
                 SELECT DISTINCT unique_id, {key(rule.columns)} AS k, nik_trusted AS trusted, nik FROM {source}""",
-            f"""CREATE OR REPLACE TABLE {out}_blocks AS
-                SELECT k, n FROM (SELECT k, count(*) AS n FROM {out}_keys WHERE k IS NOT NULL GROUP BY k)
-                WHERE n <= {rule.cap}""",
+            # each key of a block within the cap, with the block's size n: made once, read by every join below
+            f"""CREATE OR REPLACE TABLE {out}_sized AS
+                SELECT x.*, b.n FROM {out}_keys x
+                JOIN (SELECT k, count(*) AS n FROM {out}_keys WHERE k IS NOT NULL GROUP BY k
+                      HAVING count(*) <= {rule.cap}) b ON b.k = x.k""",
         ]
-        keys = f"(SELECT x.*, b.n FROM {out}_keys x JOIN {out}_blocks b ON b.k = x.k)"
+        keys = f"{out}_sized"
         # each record without a trusted NIK to every other record of its key; records with one to each other
         # only in blocks within cap_trusted, never two of one NIK (stage one joined them). Each pair once.
         joins = [f"""SELECT {i} AS rule, least(u.unique_id, o.unique_id) AS id_l,
@@ -318,7 +320,7 @@ def blocking_sql(table: str, out: str = "blocked") -> list[str]:
     statements.append(f"CREATE OR REPLACE TABLE {out} AS SELECT min(rule) AS rule, id_l, id_r "
                       f"FROM ({' UNION ALL '.join(parts)}) GROUP BY id_l, id_r")
     statements += [f"DROP TABLE {out}_{i}" for i in range(len(BLOCKING_RULES))]
-    statements += [f"DROP TABLE {out}_keys", f"DROP TABLE {out}_blocks"]
+    statements += [f"DROP TABLE {out}_keys", f"DROP TABLE {out}_sized"]
     return statements
 
 
