@@ -78,16 +78,21 @@ def run_snapshot(warehouse: Warehouse, snapshot_date: date, *, wait_seconds: flo
     except WarehouseBusy as exc:
         raise RunFailed(str(exc)) from None
     if not result.success:
-        failures = [e for e in result.all_events if e.is_step_failure]
-        reasons = [f"{e.step_key}: {_root_cause(e.step_failure_data.error)}" for e in failures]
-        # a failed blocking check names itself only; its description says what was wrong and what to do
-        reasons += [f"check {ev.asset_key.to_user_string()} {ev.check_name}: {ev.description or 'failed'}"
-                    for ev in result.get_asset_check_evaluations()
-                    if not ev.passed and ev.blocking and ev.severity == dg.AssetCheckSeverity.ERROR]
-        if not reasons:  # the run failed outside a step: a resource that refused its settings or the lock
-            errors = [getattr(e.event_specific_data, "error", None) for e in result.all_events if e.is_failure]
-            reasons = [_root_cause(err) for err in errors if err is not None]
-        raise RunFailed("\n".join(dict.fromkeys(reasons)) or "the run failed; see the Dagster logs")
+        raise RunFailed("\n".join(failure_reasons(result)))
+
+
+def failure_reasons(result: dg.ExecuteInProcessResult) -> list[str]:
+    """Why a run did not succeed, a line per failed step or blocking check (each once), never empty."""
+    failures = [e for e in result.all_events if e.is_step_failure]
+    reasons = [f"{e.step_key}: {_said(e.step_failure_data)}" for e in failures]
+    # a failed blocking check names itself only; its description says what was wrong and what to do
+    reasons += [f"check {ev.asset_key.to_user_string()} {ev.check_name}: {ev.description or 'failed'}"
+                for ev in result.get_asset_check_evaluations()
+                if not ev.passed and ev.blocking and ev.severity == dg.AssetCheckSeverity.ERROR]
+    if not reasons:  # the run failed outside a step: a resource that refused its settings or the lock
+        errors = [getattr(e.event_specific_data, "error", None) for e in result.all_events if e.is_failure]
+        reasons = [_root_cause(err) for err in errors if err is not None]
+    return list(dict.fromkeys(reasons)) or ["the run failed; see the Dagster logs"]
 
 
 def _import_in_background(module: str) -> None:
@@ -177,6 +182,12 @@ def register_snapshots(landing: Path, *, prune: bool = False) -> str:
     elif extra := sorted(set(now) - set(delivered)):
         lines.append(f"  without a landing folder: {', '.join(extra)} (--prune removes them)")
     return "\n".join(lines)
+
+
+def _said(failure) -> str:
+    """What a failed step said: a dagster.Failure's own description, else its innermost error's message."""
+    described = failure.user_failure_data.description if failure.user_failure_data else None
+    return described or _root_cause(failure.error)
 
 
 def _root_cause(error) -> str:
@@ -347,6 +358,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--quiet", action="store_true",
                      help="no progress lines (none either when stderr is not a terminal)")
 
+    nat = sub.add_parser("national", help="every province that delivered a snapshot, each a run of its own (in "
+                                           "parallel), then identity and coverage across the country (docs/scaling.md)")
+    nat.add_argument("--date", type=_date, required=True, help="snapshot date: a folder <province>/YYYY-MM-DD")
+    nat.add_argument("--parallel", type=int, default=2, help="provinces run at once")
     demo = sub.add_parser("demo", help="generate the Kendari sample, run it and print the summary")
     demo.add_argument("--scale", type=float, default=1.0, help="1.0 = Kendari 2025 (140,940 registrations)")
     demo.add_argument("--seed", type=int, default=42, help="random seed of the sample")
@@ -401,6 +416,15 @@ def main(argv: list[str] | None = None) -> int:
             print(summary(warehouse.analytics_db, args.date))
             print(damage_summary(warehouse, args.date))
             print(_report_line(warehouse.analytics_db, args.date))
+        elif args.command == "national":
+            check_pseudonym_key(os.environ.get("JAMSOSTEK_PSEUDONYM_KEY"))
+            from pipelines.national import national_summary, run_national
+            from warehouse.resources import NationalWarehouse
+            warehouse = warehouse_from_env(NationalWarehouse)
+            warehouse.validate()
+            provinces = run_national(warehouse, args.date, parallel=args.parallel)
+            print(f"Provinces run: {', '.join(provinces)} (each published in {warehouse.warehouse_dir}/provinces/<code>/).")
+            print(national_summary(warehouse, args.date))
         elif args.command == "demo":
             from sample.generator import generate
             landing, truth_dir = DEMO_DIR / "landing", DEMO_DIR / "truth"
@@ -453,4 +477,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from pipelines.cli import main as cli_main  # the module's own classes (RunFailed), not __main__'s copies
+    sys.exit(cli_main())

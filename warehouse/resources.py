@@ -128,6 +128,19 @@ class Warehouse(dg.ConfigurableResource):
         with db.connect(self.pipeline_db, read_only=read_only) as con:
             yield con
 
+    def environment(self) -> dict[str, str]:
+        """These settings as the JAMSOSTEK_* variables `warehouse_from_env` reads: for a `jamsostek run` in
+        another process (a province of the national deployment) that must run exactly this warehouse."""
+        def absolute(path: str) -> str:  # the other process may start in another folder
+            return str(Path(path).resolve())
+
+        return {"JAMSOSTEK_LANDING_DIR": absolute(self.landing_dir),
+                "JAMSOSTEK_WAREHOUSE_DIR": absolute(self.warehouse_dir),
+                "JAMSOSTEK_REFERENCE_DIR": absolute(self.reference_dir), "JAMSOSTEK_AREA_CODE": self.area_code,
+                "JAMSOSTEK_PSEUDONYM_KEY": self.pseudonym_key, "JAMSOSTEK_IDENTITY_METHOD": self.identity_method,
+                "JAMSOSTEK_LINKAGE_MODEL": self.linkage_model, "JAMSOSTEK_LINKAGE_ENGINE": self.linkage_engine,
+                "JAMSOSTEK_DISCLOSURE_THRESHOLD": str(self.disclosure_threshold)}
+
     def pseudonym_pads(self) -> tuple[bytes, bytes]:
         """HMAC-SHA256 inner and outer padded keys, for the `hmac_sha256` SQL macro."""
         key = self.pseudonym_key.encode()
@@ -137,13 +150,28 @@ class Warehouse(dg.ConfigurableResource):
         return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
 
 
-def warehouse_from_env() -> Warehouse:
+class NationalWarehouse(Warehouse):
+    """The national deployment's warehouse (assets/national.py): `landing_dir` holds one landing zone per
+    province (`<code>/`), `warehouse_dir` one warehouse per province (`provinces/<code>/`) and national.duckdb.
+
+    Unlike a city run it neither locks the folder nor holds a database for the whole run: the province steps of
+    several runs go on at once, each `jamsostek run` locking its own province's folder; the national steps take
+    the folder's writer lock themselves, around their writes to national.duckdb."""
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["NationalWarehouse"]:
+        if context.run is not None:
+            self.validate()
+        yield self
+
+
+def warehouse_from_env(kind: type[Warehouse] = Warehouse) -> Warehouse:
     """The resource as configured by JAMSOSTEK_* variables: plain settings have defaults, the key has none.
 
     The key is read when a run starts (dg.EnvVar), so the Definitions load without it and a run
     without it fails saying that JAMSOSTEK_PSEUDONYM_KEY is not set.
     """
-    return Warehouse(
+    return kind(
         landing_dir=os.environ.get("JAMSOSTEK_LANDING_DIR", "data/landing"),
         warehouse_dir=os.environ.get("JAMSOSTEK_WAREHOUSE_DIR", "warehouse"),
         reference_dir=os.environ.get("JAMSOSTEK_REFERENCE_DIR", str(PROJECT_DIR / "reference")),
@@ -151,6 +179,7 @@ def warehouse_from_env() -> Warehouse:
         pseudonym_key=dg.EnvVar("JAMSOSTEK_PSEUDONYM_KEY"),
         identity_method=os.environ.get("JAMSOSTEK_IDENTITY_METHOD", "probabilistic"),
         linkage_engine=os.environ.get("JAMSOSTEK_LINKAGE_ENGINE", "duckdb"),
+        linkage_model=os.environ.get("JAMSOSTEK_LINKAGE_MODEL", "linkage_model.json"),
         disclosure_threshold=_whole_number("JAMSOSTEK_DISCLOSURE_THRESHOLD", 5),
     )
 

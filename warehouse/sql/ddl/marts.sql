@@ -413,3 +413,20 @@ CREATE TABLE IF NOT EXISTS marts.workers (
 );
 COMMENT ON TABLE marts.workers IS 'One row per person: covered or not at the snapshot date, in which segments, and where they live.';
 COMMENT ON COLUMN marts.workers.snapshot_date IS 'Snapshot date (the landing folder''s date)';
+
+-- The national deployment only (assets/national.py, docs/scaling.md): empty in a city or province database.
+CREATE TABLE IF NOT EXISTS marts.province_coverage (
+    snapshot_date DATE,
+    province VARCHAR,
+    persons BIGINT,
+    covered_persons BIGINT,
+    covered_by_province_runs BIGINT,
+    registrations BIGINT
+);
+COMMENT ON TABLE marts.province_coverage IS 'National deployment: per province, persons counted once across the whole country (national identity), against what the province''s own run counted.';
+COMMENT ON COLUMN marts.province_coverage.snapshot_date IS 'Snapshot date (the landing folder''s date)';
+COMMENT ON COLUMN marts.province_coverage.province IS 'Two-digit province code of where the person lives (the region rule of marts.workers); NULL when unknown';
+COMMENT ON COLUMN marts.province_coverage.persons IS 'Distinct persons nationally (one human once) attributed to this province';
+COMMENT ON COLUMN marts.province_coverage.covered_persons IS 'Of them, with an active registration anywhere in the country';
+COMMENT ON COLUMN marts.province_coverage.covered_by_province_runs IS 'Covered persons of this province delivery''s own run (its marts.workers, is_active): a person registered in two provinces is in both; NULL for the unknown row';
+COMMENT ON COLUMN marts.province_coverage.registrations IS 'Registrations delivered by this province (its landing zone), for the row of the delivering province';

@@ -1,0 +1,114 @@
+"""The national deployment's Definitions (`dagster dev -w workspace_national.yaml`) and `jamsostek national`.
+
+Provinces are partitions: `provinces/snapshot` is partitioned snapshot × province (each a whole province run in
+a process of its own), the national steps by snapshot (docs/scaling.md, "Provinces as partitions"). The city
+deployment (pipelines/definitions.py) is unchanged; this one runs it once per province.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+
+import dagster as dg
+import duckdb
+
+from assets.national import PROVINCES, national_assets, national_db, province_landing, provinces_delivered
+from pipelines.cli import RunFailed, failure_reasons
+from pipelines.sensors import runs_needed
+from warehouse.partitions import SNAPSHOTS, ensure_snapshots
+from warehouse.resources import NationalWarehouse, warehouse_from_env
+
+province_job = dg.define_asset_job(
+    "province_job", selection=dg.AssetSelection.assets(["provinces", "snapshot"]),
+    description="One province's snapshot: its whole pipeline, in a process of its own, on its own database.")
+national_job = dg.define_asset_job(
+    "national_job", selection=dg.AssetSelection.groups("national") - dg.AssetSelection.assets(["provinces", "snapshot"]),
+    description="One snapshot's national identity across every province, and coverage with each person once.")
+
+
+@dg.sensor(job=province_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
+def province_landing_sensor(context: dg.SensorEvaluationContext, warehouse: NationalWarehouse) -> dg.SensorResult:
+    """Every province folder `<landing>/<code>/` is a province partition and each of its snapshot folders a
+    snapshot partition; a new or re-delivered folder requests that province's run (the city sensor's rule,
+    pipelines/sensors.py, per province). The national steps follow by their automation condition (eager: once
+    every province of the snapshot is in, and again when one is re-run)."""
+    import json
+
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    provinces, requests = provinces_delivered(warehouse.landing), []
+    snapshots: set[str] = set()
+    for province in provinces:
+        wanted, cursor[province], _ = runs_needed(province_landing(warehouse, province), cursor.get(province), set())
+        for snapshot_date, fingerprint in wanted:
+            snapshots.add(snapshot_date.isoformat())
+            requests.append(dg.RunRequest(
+                run_key=f"{snapshot_date}|{province}|{fingerprint}",
+                partition_key=dg.MultiPartitionKey({"snapshot": snapshot_date.isoformat(), "province": province})))
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(cursor), dynamic_partitions_requests=[
+        dg.AddDynamicPartitionsRequest(PROVINCES, provinces),
+        dg.AddDynamicPartitionsRequest(SNAPSHOTS, sorted(snapshots))])
+
+
+defs = dg.Definitions(
+    assets=national_assets,
+    jobs=[province_job, national_job],
+    sensors=[province_landing_sensor],
+    resources={"warehouse": warehouse_from_env(NationalWarehouse)},
+)
+
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # failures come back as RunFailed
+
+
+def _instance(snapshot_date: date, provinces: list[str]) -> dg.DagsterInstance:
+    instance = ensure_snapshots(snapshot_date)  # a throw-away instance: each province run gets its own
+    instance.add_dynamic_partitions(PROVINCES, provinces)
+    return instance
+
+
+def run_national(warehouse: NationalWarehouse, snapshot_date: date, *, parallel: int = 2) -> list[str]:
+    """Run every province that delivered `snapshot_date` (`parallel` at a time, each its own process and
+    database), then the national steps. Returns the provinces run.
+
+    Raises RunFailed naming each province (or national step) that failed and why.
+    """
+    provinces = provinces_delivered(warehouse.landing, snapshot_date)
+    if not provinces:
+        raise RunFailed(f"{warehouse.landing}: no province delivered {snapshot_date} (a folder "
+                        f"<two-digit province code>/{snapshot_date}/ with its extracts).")
+    resources = {"warehouse": warehouse}
+
+    def province_run(province: str) -> list[str]:
+        with _instance(snapshot_date, [province]) as instance:
+            result = defs.resolve_job_def("province_job").execute_in_process(
+                partition_key=dg.MultiPartitionKey({"snapshot": snapshot_date.isoformat(), "province": province}),
+                instance=instance, resources=resources, raise_on_error=False,
+                run_config=QUIET)
+            return [] if result.success else failure_reasons(result)  # each names its province
+
+    with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="province") as pool:
+        failures = [reason for reasons in pool.map(province_run, provinces) for reason in reasons]
+    if failures:
+        raise RunFailed("\n".join(failures))
+    with _instance(snapshot_date, provinces) as instance:
+        result = defs.resolve_job_def("national_job").execute_in_process(
+            partition_key=snapshot_date.isoformat(), instance=instance, resources=resources, raise_on_error=False,
+            run_config=QUIET)
+    if not result.success:
+        raise RunFailed("\n".join(f"national: {r}" for r in failure_reasons(result)))
+    return provinces
+
+
+def national_summary(warehouse: NationalWarehouse, snapshot_date: date) -> str:
+    """marts.province_coverage of the snapshot as the operator reads it (from the private national database)."""
+    with duckdb.connect(str(national_db(warehouse)), read_only=True) as con:
+        rows = con.execute("""SELECT province, registrations, covered_by_province_runs, covered_persons, persons
+                              FROM marts.province_coverage WHERE snapshot_date = ? ORDER BY province NULLS LAST""",
+                           [snapshot_date]).fetchall()
+    lines = [f"National coverage, snapshot {snapshot_date}: each person counted once across the provinces",
+             "  province   registrations   covered by its own run   covered (national, by residence)   persons"]
+    lines += [f"  {p or 'unknown':<9}  {r:>13,}   {'' if c is None else f'{c:,}':>22}   {n:>32,}   {t:>7,}"
+              for p, r, c, n, t in rows]
+    by_runs, covered = sum(r[2] or 0 for r in rows), sum(r[3] for r in rows)
+    lines.append(f"  Summing the province runs counts {by_runs:,} covered workers; counted once, they are {covered:,} "
+                 f"({by_runs - covered:+,}: people registered in more than one province).")
+    return "\n".join(lines)

@@ -1,0 +1,165 @@
+"""The national deployment (assets/national.py, pipelines/national.py): provinces as partitions, each a whole run
+of its own in its own process and database, then one national identity that counts a person registered in two
+provinces once. Real generated landing zones, real Dagster runs, real DuckDB files."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+
+from assets.national import PROVINCES, provinces_delivered
+from pipelines.cli import RunFailed
+from pipelines.national import defs, national_summary, province_landing_sensor, run_national
+from sample.generator import generate
+from warehouse.partitions import SNAPSHOTS
+from warehouse.resources import NationalWarehouse
+
+DAY = date(2025, 6, 8)
+KEY = "national-test-key-0123456789abcdef"  # `jamsostek run` refuses keys under 32 bytes
+MOVED = 6  # people of province 74 whose BPU registration province 75 delivers too
+
+
+def _warehouse(root: Path, **settings) -> NationalWarehouse:
+    settings.setdefault("disclosure_threshold", 1)
+    return NationalWarehouse(landing_dir=str(root / "landing"), warehouse_dir=str(root / "warehouse"),
+                             pseudonym_key=KEY, linkage_model="fixed:linkage_model.json", **settings)
+
+
+def _nik_agrees(frame: pl.DataFrame) -> pl.Expr:
+    """The NIK's birth date (day + 40 for women) is the record's: the NIK is trusted and links by itself."""
+    day = pl.col("nik").str.slice(6, 2).cast(pl.Int32) - pl.when(pl.col("jenis_kelamin") == "P").then(40).otherwise(0)
+    born = pl.col("tanggal_lahir").str.to_date(strict=False)
+    return ((pl.col("nik").str.len_chars() == 16) & (day == born.dt.day())
+            & (pl.col("nik").str.slice(8, 2).cast(pl.Int32) == born.dt.month())
+            & (pl.col("nik").str.slice(10, 2).cast(pl.Int32) == born.dt.year() % 100))
+
+
+@pytest.fixture(scope="module")
+def national(tmp_path_factory):
+    """Two provinces' deliveries; 75's BPU file also carries MOVED active participants of 74 (same NIK, name,
+    birth date and KPJ): one person each, in two provinces. Run through `run_national`, two provinces at once."""
+    root = tmp_path_factory.mktemp("national")
+    warehouse = _warehouse(root)
+    for province, seed in (("74", 74), ("75", 75)):
+        generate(warehouse.landing / province, root / "truth" / province, DAY, seed=seed, scale=0.01)
+    bpu_74 = warehouse.landing / "74" / DAY.isoformat() / "bpu_participants.csv"
+    bpu_75 = warehouse.landing / "75" / DAY.isoformat() / "bpu_participants.csv"
+    rows = pl.read_csv(bpu_74, infer_schema=False)
+    moved = (rows.filter((pl.col("status") == "aktif") & (pl.col("iuran_dibayar_sampai") >= DAY.isoformat())
+                         & (pl.col("tanggal_daftar") <= DAY.isoformat()) & _nik_agrees(rows))
+             .unique("nik", keep="first", maintain_order=True).head(MOVED))
+    assert moved.height == MOVED
+    pl.concat([pl.read_csv(bpu_75, infer_schema=False), moved]).write_csv(bpu_75)
+    provinces = run_national(warehouse, DAY, parallel=2)
+    return warehouse, provinces, moved
+
+
+def test_each_province_runs_on_its_own_database_and_publishes(national):
+    warehouse, provinces, _ = national
+    assert provinces == ["74", "75"]
+    for province in provinces:
+        folder = Path(warehouse.warehouse_dir) / "provinces" / province
+        with duckdb.connect(str(folder / "analytics.duckdb"), read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM coverage_by_region WHERE snapshot_date = ?", [DAY]).fetchone()[0] > 0
+        with duckdb.connect(str(folder / "pipeline.duckdb"), read_only=True) as con:
+            sources = {s for (s,) in con.execute("SELECT DISTINCT source FROM staging.registrations").fetchall()}
+        assert sources == {"pu_workers", "bpu_participants", "jakon_workers"}  # its own rows, not prefixed
+
+
+def test_a_person_registered_in_two_provinces_counts_once(national):
+    warehouse, _, moved = national
+    national_db = Path(warehouse.warehouse_dir) / "national.duckdb"
+    own = {}
+    for province in ("74", "75"):
+        with duckdb.connect(str(Path(warehouse.warehouse_dir) / "provinces" / province / "pipeline.duckdb"),
+                            read_only=True) as con:
+            own[province] = con.execute("SELECT count(*), count(*) FILTER (WHERE is_active) FROM marts.workers "
+                                        "WHERE snapshot_date = ?", [DAY]).fetchone()
+    with duckdb.connect(str(national_db), read_only=True) as con:
+        # each moved registration: its copy in 75 and its original in 74 are one person
+        pairs = con.execute("""
+            WITH moved AS (SELECT unnest($kpj) AS kpj)
+            SELECT a.person_id = b.person_id FROM moved
+            JOIN identity.record_links a ON a.snapshot_date = $d AND a.record_key = '74/bpu:' || moved.kpj
+            JOIN identity.record_links b ON b.snapshot_date = $d AND b.record_key = '75/bpu:' || moved.kpj""",
+                            {"kpj": moved["kpj"].to_list(), "d": DAY}).fetchall()
+        persons, covered = con.execute("SELECT count(*), count(*) FILTER (WHERE is_active) FROM marts.workers "
+                                       "WHERE snapshot_date = ?", [DAY]).fetchone()
+        by_runs, counted_once = con.execute("""SELECT sum(covered_by_province_runs), sum(covered_persons)
+                                               FROM marts.province_coverage WHERE snapshot_date = ?""", [DAY]).fetchone()
+        across = con.execute("""SELECT count(*) FROM (SELECT person_id FROM identity.record_links
+                                WHERE snapshot_date = ? GROUP BY ALL
+                                HAVING count(DISTINCT split_part(source, '/', 1)) > 1)""", [DAY]).fetchone()[0]
+    assert pairs == [(True,)] * MOVED
+    assert across == MOVED  # two independently generated provinces share nobody else
+    assert persons == own["74"][0] + own["75"][0] - MOVED
+    assert covered == own["74"][1] + own["75"][1] - MOVED == counted_once
+    assert by_runs - counted_once == MOVED  # what summing the province runs would overcount
+    text = national_summary(warehouse, DAY)
+    assert f"they are {counted_once:,} (+{MOVED:,}" in text
+
+
+def test_the_national_step_refuses_a_province_without_its_run(tmp_path):
+    warehouse = _warehouse(tmp_path)
+    generate(warehouse.landing / "74", tmp_path / "truth", DAY, seed=1, scale=0.002)
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(SNAPSHOTS, [DAY.isoformat()])
+    result = defs.resolve_job_def("national_job").execute_in_process(
+        partition_key=DAY.isoformat(), instance=instance, raise_on_error=False,
+        resources={"warehouse": warehouse})
+    assert not result.success
+    message = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.message
+    assert "province 74 delivered 2025-06-08 but has no database" in message
+    assert not (Path(warehouse.warehouse_dir) / "provinces").exists()
+
+
+def test_a_failed_province_run_names_the_province_and_its_reason(tmp_path):
+    warehouse = _warehouse(tmp_path)
+    generate(warehouse.landing / "74", tmp_path / "truth", DAY, seed=1, scale=0.002)
+    pu = warehouse.landing / "74" / DAY.isoformat() / "pu_workers.csv"
+    pu.write_text("this,is,not,the,pu,header\n1,2,3,4,5,6\n")
+    with pytest.raises(RunFailed, match=r"province 74") as failed:
+        run_national(warehouse, DAY)
+    assert "pu_workers" in str(failed.value)  # the province's own reason travels up, naming the file
+    assert not (Path(warehouse.warehouse_dir) / "national.duckdb").exists()  # nothing national from a failed province
+
+
+def test_no_province_delivered_is_a_clear_refusal(tmp_path):
+    warehouse = _warehouse(tmp_path)
+    (warehouse.landing / "74" / "2025-06-01").mkdir(parents=True)  # another date only
+    (warehouse.landing / "not-a-province" / DAY.isoformat()).mkdir(parents=True)
+    assert provinces_delivered(warehouse.landing) == ["74"]
+    with pytest.raises(RunFailed, match="no province delivered 2025-06-08"):
+        run_national(warehouse, DAY)
+
+
+def test_the_sensor_requests_a_run_per_province_and_snapshot(tmp_path):
+    warehouse = _warehouse(tmp_path)
+    for province, dates in (("74", ["2025-06-08", "2025-07-08"]), ("75", ["2025-06-08"])):
+        for day in dates:
+            (warehouse.landing / province / day).mkdir(parents=True)
+            (warehouse.landing / province / day / "pu_workers.csv").write_text("kpj\n")
+    instance = dg.DagsterInstance.ephemeral()
+    with dg.build_sensor_context(instance=instance, resources={"warehouse": warehouse}) as context:
+        result = province_landing_sensor(context)
+    keys = sorted(str(r.partition_key) for r in result.run_requests)
+    assert keys == ["74|2025-06-08", "74|2025-07-08", "75|2025-06-08"]  # province|snapshot
+    added = {r.partitions_def_name: sorted(r.partition_keys) for r in result.dynamic_partitions_requests}
+    assert added == {PROVINCES: ["74", "75"], SNAPSHOTS: ["2025-06-08", "2025-07-08"]}
+    # the same folders on the next tick: nothing new; a re-delivered file: that province's run again
+    (warehouse.landing / "75" / "2025-06-08" / "pu_workers.csv").write_text("kpj\n1\n")
+    with dg.build_sensor_context(instance=instance, cursor=result.cursor, resources={"warehouse": warehouse}) as context:
+        again = province_landing_sensor(context)
+    assert [str(r.partition_key) for r in again.run_requests] == ["75|2025-06-08"]
+    assert json.loads(again.cursor).keys() == {"74", "75"}
+
+
+def test_the_national_definitions_load():
+    dg.Definitions.validate_loadable(defs)
+    assert set(defs.resolve_all_asset_keys()) == {dg.AssetKey(["provinces", "snapshot"]),
+                                                  dg.AssetKey(["national", "record_links"]),
+                                                  dg.AssetKey(["national", "province_coverage"])}
