@@ -128,6 +128,10 @@ def _attach_provinces(con, warehouse: Warehouse, snapshot_date: date) -> list[st
             raise dg.Failure(f"province {province} delivered {snapshot_date} but has no database ({path}): "
                              f"materialise provinces/snapshot for {snapshot_date}|{province} first.")
         con.execute(f"ATTACH '{path}' AS p{province} (READ_ONLY)")
+        # a database from an earlier snapshot's run would add nobody of this one, silently
+        if not first(con, f"SELECT count(*) FROM p{province}.marts.workers WHERE snapshot_date = ?", [snapshot_date])[0]:
+            raise dg.Failure(f"province {province} delivered {snapshot_date} but its database ({path}) has no run of "
+                             f"that snapshot: materialise provinces/snapshot for {snapshot_date}|{province} first.")
         attached.append(province)
     if not attached:
         raise dg.Failure(f"no province delivered {snapshot_date} under {warehouse.landing} "

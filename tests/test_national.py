@@ -3,6 +3,7 @@ of its own in its own process and database, then one national identity that coun
 provinces once. Real generated landing zones, real Dagster runs, real DuckDB files."""
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -103,18 +104,27 @@ def test_a_person_registered_in_two_provinces_counts_once(national):
     assert f"they are {counted_once:,} (+{MOVED:,}" in text
 
 
+def _national_step(warehouse: NationalWarehouse, day: date) -> str | None:
+    """Materialise the national steps alone for `day`; the first failed step's message, or None."""
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(SNAPSHOTS, [day.isoformat()])
+    result = defs.resolve_job_def("national_job").execute_in_process(
+        partition_key=day.isoformat(), instance=instance, raise_on_error=False, resources={"warehouse": warehouse})
+    failed = [e for e in result.all_events if e.is_step_failure]
+    return failed[0].step_failure_data.error.message if failed else None
+
+
 def test_the_national_step_refuses_a_province_without_its_run(tmp_path):
     warehouse = _warehouse(tmp_path)
     generate(warehouse.landing / "74", tmp_path / "truth", DAY, seed=1, scale=0.002)
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions(SNAPSHOTS, [DAY.isoformat()])
-    result = defs.resolve_job_def("national_job").execute_in_process(
-        partition_key=DAY.isoformat(), instance=instance, raise_on_error=False,
-        resources={"warehouse": warehouse})
-    assert not result.success
-    message = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.message
-    assert "province 74 delivered 2025-06-08 but has no database" in message
+    assert "province 74 delivered 2025-06-08 but has no database" in _national_step(warehouse, DAY)
     assert not (Path(warehouse.warehouse_dir) / "provinces").exists()
+    # its database holds another snapshot only: still no run of this one, and the national step says so
+    run_national(warehouse, DAY)
+    later = date(2025, 7, 8)
+    shutil.copytree(warehouse.landing / "74" / DAY.isoformat(), warehouse.landing / "74" / later.isoformat())
+    assert "province 74 delivered 2025-07-08 but its database" in _national_step(warehouse, later)
+    assert _national_step(warehouse, DAY) is None  # the snapshot it did run links again, idempotent
 
 
 def test_a_failed_province_run_names_the_province_and_its_reason(tmp_path):
