@@ -181,8 +181,14 @@ def run_project(landing: Path, work: Path, *, job: str = "snapshot_job") -> dict
     # why each failed step failed: the error's last lines (a failed run's temp folder is gone afterwards)
     errors = {e.step_key: e.event_specific_data.error.to_string()[-3000:]
               for e in result.all_events if e.is_step_failure and e.event_specific_data.error is not None}
+    # identity's own parts (features, estimation, blocking, scoring, clustering): kept, since the run's folder
+    # is deleted afterwards and a 50-million run is not repeated lightly
+    parts = [m.metadata.get("seconds") for e in result.all_events if e.is_step_materialization
+             for m in [e.step_materialization_data.materialization]
+             if m.asset_key == dg.AssetKey(["identity", "record_links"])]
     return {"seconds": round(run, 2), "startup_s": round(startup, 2), "success": result.success,
-            "failed_steps": failures, "errors": errors, "steps": steps, "db_mb": _size_mb(work / "warehouse")}
+            "failed_steps": failures, "errors": errors, "steps": steps, "db_mb": _size_mb(work / "warehouse"),
+            "identity_seconds": parts[0].value if parts and parts[0] is not None else None}
 
 
 def _size_mb(folder: Path) -> int:
@@ -288,6 +294,8 @@ def report(results: list[dict], contenders: list[str]) -> None:
               + ("" if p["success"] else f", FAILED: {', '.join(p['failed_steps'])}"))
         print(f"    {len(p['steps'])} steps: {in_steps:.1f} s inside steps (checks' own steps {checks:.1f} s), "
               f"{p['seconds'] - in_steps:.1f} s between them (Dagster)")
+        if p.get("identity_seconds"):
+            print(f"  identity's parts: {', '.join(f'{k} {v} s' for k, v in p['identity_seconds'].items())}")
         for step, s in sorted(p["steps"].items(), key=lambda kv: -kv[1]["seconds"]):
             if s["seconds"] >= 0.5:
                 print(f"    {step:<48} {s['seconds']:>8.1f} s {s['peak_mb'] or 0:>7} MB")
