@@ -2,7 +2,7 @@
 
 Each province delivers its own landing zone, `<landing>/<province>/<YYYY-MM-DD>/` (and its
 `civil_registry/`), and is a whole city-style pipeline of its own: `provinces/snapshot`, partitioned
-snapshot × province, runs `jamsostek run` for one province in a process of its own (Dagster Pipes), on its own
+snapshot × province, runs `jamsostek run` for one province in a process of its own, on its own
 database `<warehouse>/provinces/<province>/pipeline.duckdb`, so provinces run independently and in parallel
 (DuckDB's one writer is per file). Then, per snapshot, `national/record_links` reads every province's
 registrations (read-only), links them into one person per human across the country with the same identity
@@ -26,8 +26,9 @@ from assets.identity import link_snapshot
 from warehouse import db
 from warehouse.db import first, replace_rows, replace_table, sql, transaction
 from warehouse.lock import writer_lock
-from warehouse.partitions import snapshot_partitions
-from warehouse.resources import PROJECT_DIR, Warehouse
+from checks.deliveries import damage_summary
+from warehouse.partitions import landing_dates, snapshot_partitions
+from warehouse.resources import PROJECT_DIR, BadSetting, NationalWarehouse, Warehouse
 
 PROVINCES = "provinces"  # the dynamic partitions of the national instance: one per delivering province
 province_partitions = dg.DynamicPartitionsDefinition(name=PROVINCES)
@@ -40,10 +41,18 @@ def province_landing(warehouse: Warehouse, province: str) -> Path:
     return warehouse.landing / province
 
 
-def province_warehouse(warehouse: Warehouse, province: str) -> Warehouse:
-    """The province's own warehouse: its landing zone and database folder under the national ones."""
-    return warehouse.model_copy(update={"landing_dir": str(province_landing(warehouse, province)),
-                                        "warehouse_dir": str(Path(warehouse.warehouse_dir) / "provinces" / province)})
+def province_warehouse(warehouse: NationalWarehouse, province: str) -> Warehouse:
+    """The province's own warehouse: its landing zone and database folder under the national ones, its area
+    (`NationalWarehouse.area_of`: raises BadSetting when the province has none)."""
+    return Warehouse(**{**{name: getattr(warehouse, name) for name in Warehouse.model_fields},
+                        "landing_dir": str(province_landing(warehouse, province)),
+                        "warehouse_dir": str(province_folder(warehouse, province)),
+                        "area_code": warehouse.area_of(province)})
+
+
+def province_folder(warehouse: Warehouse, province: str) -> Path:
+    """Where a province's own databases and published tiers live."""
+    return Path(warehouse.warehouse_dir) / "provinces" / province
 
 
 def national_db(warehouse: Warehouse) -> Path:
@@ -67,6 +76,23 @@ def provinces_delivered(landing: Path, snapshot_date: date | None = None) -> lis
                   and (snapshot_date is None or (p / snapshot_date.isoformat()).is_dir()))
 
 
+def left_out(landing: Path, snapshot_date: date) -> list[str]:
+    """What a national run of `snapshot_date` does not include, in words: provinces with no delivery of that date
+    (and their latest), folders that are not a two-digit province code. Empty when nothing is left out."""
+    if not landing.is_dir():
+        return []
+    folders = sorted(p.name for p in landing.iterdir() if p.is_dir())
+    lines = []
+    for province in provinces_delivered(landing):
+        if province not in provinces_delivered(landing, snapshot_date):
+            dates = landing_dates(landing / province)
+            lines.append(f"province {province}: no delivery of {snapshot_date} (latest: "
+                         f"{dates[-1].isoformat() if dates else 'none'})")
+    if others := [f for f in folders if not PROVINCE_CODE.match(f)]:
+        lines.append(f"not a province folder (a two-digit Kepmendagri code, e.g. 74): {', '.join(others)}")
+    return lines
+
+
 def _keys(context: dg.AssetExecutionContext) -> tuple[date, str]:
     keys = context.partition_key.keys_by_dimension
     return date.fromisoformat(keys["snapshot"]), keys["province"]
@@ -74,7 +100,7 @@ def _keys(context: dg.AssetExecutionContext) -> tuple[date, str]:
 
 @dg.asset(key=["provinces", "snapshot"], group_name="national", partitions_def=snapshot_by_province,
           kinds={"duckdb"}, tags={"jamsostek/scope": "province"})
-def province_snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def province_snapshot(context: dg.AssetExecutionContext, warehouse: NationalWarehouse) -> dg.MaterializeResult:
     """One province's whole snapshot run (ingest, staging, checks, its own identity and coverage, its published
     tiers) in a process of its own: `jamsostek run --date <snapshot>` on the province's landing zone and
     database, with the national deployment's settings. On Kubernetes the same command runs in a pod
@@ -83,14 +109,22 @@ def province_snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -
     Raises dagster.Failure naming the province and carrying the run's own reasons when it fails.
     """
     snapshot_date, province = _keys(context)
-    here = province_warehouse(warehouse, province)
+    try:
+        here = province_warehouse(warehouse, province)
+    except BadSetting as exc:
+        raise dg.Failure(f"province {province}: {exc}") from None
+    try:
+        here.validate()
+    except BadSetting as exc:
+        raise dg.Failure(f"province {province} (its area {here.area_code}, JAMSOSTEK_PROVINCE_AREAS): {exc}") from None
     if not (here.landing / snapshot_date.isoformat()).is_dir():
         raise dg.Failure(f"province {province}: no landing folder {here.landing / snapshot_date.isoformat()}; "
                          "deliver its extracts there or run the provinces that delivered this snapshot.")
     # DAGSTER_HOME empty: the province run records itself in a throw-away instance, so that provinces do not
     # queue on the national instance's pool; this step is what the national instance sees
     env = os.environ | here.environment() | {"DAGSTER_HOME": ""}
-    command = [sys.executable, "-m", "pipelines.cli", "run", "--date", snapshot_date.isoformat(), "--quiet"]
+    command = [sys.executable, "-m", "pipelines.cli", "run", "--date", snapshot_date.isoformat(), "--quiet",
+               "--wait", str(warehouse.lock_wait_seconds)]
     process = subprocess.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
     try:
@@ -108,6 +142,7 @@ def province_snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -
                    count(*), count(*) FILTER (WHERE is_active) FROM marts.workers WHERE snapshot_date = $d""",
                                                 {"d": snapshot_date})
     return dg.MaterializeResult(metadata={
+        "area_code": here.area_code, "deliveries": dg.MetadataValue.md(damage_summary(here, snapshot_date)),
         "registrations": registrations, "persons_in_province_run": persons, "covered_in_province_run": covered,
         "pipeline_db": dg.MetadataValue.path(str(here.pipeline_db)),
         "analytics_db": dg.MetadataValue.path(str(here.analytics_db)),
@@ -123,7 +158,7 @@ def _attach_provinces(con, warehouse: Warehouse, snapshot_date: date) -> list[st
     """ATTACH every province database that has this snapshot, read-only, as p<code>; returns the codes."""
     attached = []
     for province in provinces_delivered(warehouse.landing, snapshot_date):
-        path = province_warehouse(warehouse, province).pipeline_db
+        path = province_folder(warehouse, province) / "pipeline.duckdb"
         if not path.is_file():
             raise dg.Failure(f"province {province} delivered {snapshot_date} but has no database ({path}): "
                              f"materialise provinces/snapshot for {snapshot_date}|{province} first.")
@@ -147,7 +182,7 @@ def _union(provinces: list[str], select: str) -> str:
 
 
 @dg.asset(key=["national", "record_links"], deps=[dg.AssetDep(province_snapshot, partition_mapping=ALL_PROVINCES)],
-          automation_condition=dg.AutomationCondition.eager(), **NATIONAL)
+          **NATIONAL)
 def national_record_links(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Every province's registrations of one snapshot in the national database, linked into one person per human
     across the country by the identity code of the city pipeline (assets/identity.py, same model and settings),
@@ -182,7 +217,7 @@ def national_record_links(context: dg.AssetExecutionContext, warehouse: Warehous
 
 
 @dg.asset(key=["national", "province_coverage"], deps=[national_record_links],
-          automation_condition=dg.AutomationCondition.eager(), **NATIONAL)
+          **NATIONAL)
 def national_province_coverage(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Coverage per province with each person counted once in the whole country: marts.workers of the national
     database (the city pipeline's rule for who is covered and where they live, warehouse/sql/marts/workers.sql,

@@ -362,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
                                            "parallel), then identity and coverage across the country (docs/scaling.md)")
     nat.add_argument("--date", type=_date, required=True, help="snapshot date: a folder <province>/YYYY-MM-DD")
     nat.add_argument("--parallel", type=int, default=2, help="provinces run at once")
+    nat.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                     help="if another run holds a province's or the national warehouse, wait this long for it")
     demo = sub.add_parser("demo", help="generate the Kendari sample, run it and print the summary")
     demo.add_argument("--scale", type=float, default=1.0, help="1.0 = Kendari 2025 (140,940 registrations)")
     demo.add_argument("--seed", type=int, default=42, help="random seed of the sample")
@@ -418,12 +420,13 @@ def main(argv: list[str] | None = None) -> int:
             print(_report_line(warehouse.analytics_db, args.date))
         elif args.command == "national":
             check_pseudonym_key(os.environ.get("JAMSOSTEK_PSEUDONYM_KEY"))
-            from pipelines.national import national_summary, run_national
-            from warehouse.resources import NationalWarehouse
-            warehouse = warehouse_from_env(NationalWarehouse)
+            from pipelines.national import deliveries_summary, national_summary, run_national
+            from warehouse.resources import national_warehouse_from_env
+            warehouse = national_warehouse_from_env().model_copy(update={"lock_wait_seconds": args.wait})
             warehouse.validate()
             provinces = run_national(warehouse, args.date, parallel=args.parallel)
             print(f"Provinces run: {', '.join(provinces)} (each published in {warehouse.warehouse_dir}/provinces/<code>/).")
+            print(deliveries_summary(warehouse, args.date, provinces))
             print(national_summary(warehouse, args.date))
         elif args.command == "demo":
             from sample.generator import generate

@@ -5,17 +5,21 @@ a process of its own), the national steps by snapshot (docs/scaling.md, "Provinc
 deployment (pipelines/definitions.py) is unchanged; this one runs it once per province.
 """
 
+import hashlib
+import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import dagster as dg
 import duckdb
 
-from assets.national import PROVINCES, national_assets, national_db, province_landing, provinces_delivered
+from assets.national import (PROVINCES, left_out, national_assets, national_db, province_landing, province_warehouse,
+                             provinces_delivered)
+from checks.deliveries import damage_summary
 from pipelines.cli import RunFailed, failure_reasons
 from pipelines.sensors import runs_needed
 from warehouse.partitions import SNAPSHOTS, ensure_snapshots
-from warehouse.resources import NationalWarehouse, warehouse_from_env
+from warehouse.resources import NationalWarehouse, national_warehouse_from_env
 
 province_job = dg.define_asset_job(
     "province_job", selection=dg.AssetSelection.assets(["provinces", "snapshot"]),
@@ -25,34 +29,62 @@ national_job = dg.define_asset_job(
     description="One snapshot's national identity across every province, and coverage with each person once.")
 
 
-@dg.sensor(job=province_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
+PENDING = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+           dg.DagsterRunStatus.STARTED]
+
+
+def _province_runs(instance: dg.DagsterInstance, snapshot: str, province: str | None = None,
+                   statuses: list | None = None, limit: int | None = None) -> list[dg.DagsterRun]:
+    tags = {"dagster/partition/snapshot": snapshot} | ({"dagster/partition/province": province} if province else {})
+    return list(instance.get_runs(filters=dg.RunsFilter(job_name="province_job", tags=tags, statuses=statuses or []),
+                                  limit=limit))
+
+
+def national_ready(instance: dg.DagsterInstance, snapshot: str, provinces: list[str]) -> bool:
+    """Every province that delivered the snapshot has run it, its latest run succeeded, and none is pending."""
+    if not provinces or _province_runs(instance, snapshot, statuses=PENDING):
+        return False
+    return all((latest := _province_runs(instance, snapshot, province, limit=1))
+               and latest[0].status == dg.DagsterRunStatus.SUCCESS for province in provinces)
+
+
+@dg.sensor(jobs=[province_job, national_job], minimum_interval_seconds=60,
+           default_status=dg.DefaultSensorStatus.STOPPED)
 def province_landing_sensor(context: dg.SensorEvaluationContext, warehouse: NationalWarehouse) -> dg.SensorResult:
     """Every province folder `<landing>/<code>/` is a province partition and each of its snapshot folders a
     snapshot partition; a new or re-delivered folder requests that province's run (the city sensor's rule,
-    pipelines/sensors.py, per province). The national steps follow by their automation condition (eager: once
-    every province of the snapshot is in, and again when one is re-run)."""
-    import json
-
+    pipelines/sensors.py, per province). Once every province that delivered a snapshot has run it successfully
+    (a province that did not deliver it does not hold it back), the snapshot's national run is requested, and
+    again after a province re-delivers and runs again."""
     cursor = json.loads(context.cursor) if context.cursor else {}
-    provinces, requests = provinces_delivered(warehouse.landing), []
-    snapshots: set[str] = set()
+    seen, linked = cursor.get("provinces", {}), cursor.get("national", {})
+    provinces, requests, snapshots = provinces_delivered(warehouse.landing), [], set()
     for province in provinces:
-        wanted, cursor[province], _ = runs_needed(province_landing(warehouse, province), cursor.get(province), set())
+        wanted, seen[province], _ = runs_needed(province_landing(warehouse, province), seen.get(province), set())
         for snapshot_date, fingerprint in wanted:
-            snapshots.add(snapshot_date.isoformat())
             requests.append(dg.RunRequest(
-                run_key=f"{snapshot_date}|{province}|{fingerprint}",
+                job_name="province_job", run_key=f"{snapshot_date}|{province}|{fingerprint}",
                 partition_key=dg.MultiPartitionKey({"snapshot": snapshot_date.isoformat(), "province": province})))
-    return dg.SensorResult(run_requests=requests, cursor=json.dumps(cursor), dynamic_partitions_requests=[
-        dg.AddDynamicPartitionsRequest(PROVINCES, provinces),
-        dg.AddDynamicPartitionsRequest(SNAPSHOTS, sorted(snapshots))])
+    requested = {r.partition_key.keys_by_dimension["snapshot"] for r in requests}
+    for province in provinces:
+        snapshots |= set(seen[province])
+    for snapshot in sorted(snapshots - requested):
+        delivered = sorted(p for p in provinces if snapshot in seen[p])
+        deliveries = hashlib.sha256(json.dumps([[p, seen[p][snapshot]] for p in delivered]).encode()).hexdigest()[:16]
+        if linked.get(snapshot) != deliveries and national_ready(context.instance, snapshot, delivered):
+            requests.append(dg.RunRequest(job_name="national_job", partition_key=snapshot,
+                                          run_key=f"national|{snapshot}|{deliveries}"))
+            linked[snapshot] = deliveries
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps({"provinces": seen, "national": linked}),
+                           dynamic_partitions_requests=[dg.AddDynamicPartitionsRequest(PROVINCES, provinces),
+                                                        dg.AddDynamicPartitionsRequest(SNAPSHOTS, sorted(snapshots))])
 
 
 defs = dg.Definitions(
     assets=national_assets,
     jobs=[province_job, national_job],
     sensors=[province_landing_sensor],
-    resources={"warehouse": warehouse_from_env(NationalWarehouse)},
+    resources={"warehouse": national_warehouse_from_env()},
 )
 
 
@@ -109,6 +141,14 @@ def national_summary(warehouse: NationalWarehouse, snapshot_date: date) -> str:
     lines += [f"  {p or 'unknown':<9}  {r:>13,}   {'' if c is None else f'{c:,}':>22}   {n:>32,}   {t:>7,}"
               for p, r, c, n, t in rows]
     by_runs, covered = sum(r[2] or 0 for r in rows), sum(r[3] for r in rows)
-    lines.append(f"  Summing the province runs counts {by_runs:,} covered workers; counted once, they are {covered:,} "
-                 f"({by_runs - covered:+,}: people registered in more than one province).")
+    lines.append(f"  Summing the province runs counts {by_runs:,} covered workers; counted once, they are {covered:,}: "
+                 f"{by_runs - covered:,} counts too many, from people registered in more than one province.")
+    if skipped := left_out(warehouse.landing, snapshot_date):
+        lines += ["  Not in these figures:", *(f"  - {line}" for line in skipped)]
     return "\n".join(lines)
+
+
+def deliveries_summary(warehouse: NationalWarehouse, snapshot_date: date, provinces: list[str]) -> str:
+    """Each province run's paragraph on its deliveries (checks.deliveries): damaged files named, with what to do."""
+    return "\n".join(f"Province {p}:\n{damage_summary(province_warehouse(warehouse, p), snapshot_date)}"
+                     for p in provinces)

@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from assets.national import PROVINCES, provinces_delivered
+from assets.national import PROVINCES, left_out, provinces_delivered
 from pipelines.cli import RunFailed
 from pipelines.national import defs, national_summary, province_landing_sensor, run_national
 from sample.generator import generate
@@ -25,7 +25,9 @@ MOVED = 6  # people of province 74 whose BPU registration province 75 delivers t
 
 
 def _warehouse(root: Path, **settings) -> NationalWarehouse:
+    """The generator's samples all live in Kendari: a second "province" of them reports Kendari's rate too."""
     settings.setdefault("disclosure_threshold", 1)
+    settings.setdefault("province_areas", "75=74.71")
     return NationalWarehouse(landing_dir=str(root / "landing"), warehouse_dir=str(root / "warehouse"),
                              pseudonym_key=KEY, linkage_model="fixed:linkage_model.json", **settings)
 
@@ -101,7 +103,7 @@ def test_a_person_registered_in_two_provinces_counts_once(national):
     assert covered == own["74"][1] + own["75"][1] - MOVED == counted_once
     assert by_runs - counted_once == MOVED  # what summing the province runs would overcount
     text = national_summary(warehouse, DAY)
-    assert f"they are {counted_once:,} (+{MOVED:,}" in text
+    assert f"they are {counted_once:,}: {MOVED:,} counts too many" in text
 
 
 def _national_step(warehouse: NationalWarehouse, day: date) -> str | None:
@@ -138,34 +140,73 @@ def test_a_failed_province_run_names_the_province_and_its_reason(tmp_path):
     assert not (Path(warehouse.warehouse_dir) / "national.duckdb").exists()  # nothing national from a failed province
 
 
-def test_no_province_delivered_is_a_clear_refusal(tmp_path):
+def test_no_province_delivered_is_a_clear_refusal_and_what_is_left_out_is_named(tmp_path):
     warehouse = _warehouse(tmp_path)
     (warehouse.landing / "74" / "2025-06-01").mkdir(parents=True)  # another date only
-    (warehouse.landing / "not-a-province" / DAY.isoformat()).mkdir(parents=True)
+    for other in ("not-a-province", "074"):
+        (warehouse.landing / other / DAY.isoformat()).mkdir(parents=True)
     assert provinces_delivered(warehouse.landing) == ["74"]
+    assert left_out(warehouse.landing, DAY) == [
+        "province 74: no delivery of 2025-06-08 (latest: 2025-06-01)",
+        "not a province folder (a two-digit Kepmendagri code, e.g. 74): 074, not-a-province"]
     with pytest.raises(RunFailed, match="no province delivered 2025-06-08"):
         run_national(warehouse, DAY)
 
 
-def test_the_sensor_requests_a_run_per_province_and_snapshot(tmp_path):
+@pytest.mark.parametrize("areas, expected", [
+    ("", "province 73: which regency's coverage rate should its run report? Add it to JAMSOSTEK_PROVINCE_AREAS"),
+    ("73=73.71", "JAMSOSTEK_AREA_CODE='73.71' is not a region code of"),  # the shipped reference is Sultra's
+    ("73", "JAMSOSTEK_PROVINCE_AREAS='73': write <province>=<regency code>"),
+])
+def test_a_province_without_a_known_area_is_refused_before_it_runs(tmp_path, areas, expected):
+    """Another province's run under Kendari's area would publish a report of nobody covered: refused instead."""
+    warehouse = _warehouse(tmp_path, province_areas=areas)
+    (warehouse.landing / "73" / DAY.isoformat()).mkdir(parents=True)
+    with pytest.raises(RunFailed, match="province 73") as refused:
+        run_national(warehouse, DAY)
+    assert expected in str(refused.value)
+    assert not (Path(warehouse.warehouse_dir) / "provinces" / "73").exists()
+
+
+def test_the_sensor_requests_province_runs_then_the_national_run_once_they_succeeded(tmp_path):
     warehouse = _warehouse(tmp_path)
-    for province, dates in (("74", ["2025-06-08", "2025-07-08"]), ("75", ["2025-06-08"])):
-        for day in dates:
-            (warehouse.landing / province / day).mkdir(parents=True)
-            (warehouse.landing / province / day / "pu_workers.csv").write_text("kpj\n")
-    instance = dg.DagsterInstance.ephemeral()
-    with dg.build_sensor_context(instance=instance, resources={"warehouse": warehouse}) as context:
-        result = province_landing_sensor(context)
-    keys = sorted(str(r.partition_key) for r in result.run_requests)
-    assert keys == ["74|2025-06-08", "74|2025-07-08", "75|2025-06-08"]  # province|snapshot
-    added = {r.partitions_def_name: sorted(r.partition_keys) for r in result.dynamic_partitions_requests}
-    assert added == {PROVINCES: ["74", "75"], SNAPSHOTS: ["2025-06-08", "2025-07-08"]}
-    # the same folders on the next tick: nothing new; a re-delivered file: that province's run again
-    (warehouse.landing / "75" / "2025-06-08" / "pu_workers.csv").write_text("kpj\n1\n")
-    with dg.build_sensor_context(instance=instance, cursor=result.cursor, resources={"warehouse": warehouse}) as context:
-        again = province_landing_sensor(context)
-    assert [str(r.partition_key) for r in again.run_requests] == ["75|2025-06-08"]
-    assert json.loads(again.cursor).keys() == {"74", "75"}
+    for province, seed in (("74", 1), ("75", 2)):
+        generate(warehouse.landing / province, tmp_path / "truth" / province, DAY, seed=seed, scale=0.002)
+    (warehouse.landing / "76" / "2025-06-01").mkdir(parents=True)  # delivered another date only
+    (warehouse.landing / "76" / "2025-06-01" / "pu_workers.csv").write_text("kpj\n")
+    with dg.instance_for_test() as instance:
+        def tick(cursor=None):
+            with dg.build_sensor_context(instance=instance, cursor=cursor,
+                                         resources={"warehouse": warehouse}) as context:
+                result = province_landing_sensor(context)
+            return result, sorted(f"{r.job_name} {r.partition_key}" for r in result.run_requests)
+
+        first, requests = tick()
+        assert requests == ["province_job 74|2025-06-08", "province_job 75|2025-06-08", "province_job 76|2025-06-01"]
+        added = {r.partitions_def_name: sorted(r.partition_keys) for r in first.dynamic_partitions_requests}
+        assert added == {PROVINCES: ["74", "75", "76"], SNAPSHOTS: ["2025-06-01", "2025-06-08"]}
+        instance.add_dynamic_partitions(PROVINCES, ["74", "75", "76"])
+        instance.add_dynamic_partitions(SNAPSHOTS, ["2025-06-01", "2025-06-08"])
+        job = defs.resolve_job_def("province_job")
+
+        def province_run(key: str) -> None:
+            assert job.execute_in_process(partition_key=key, instance=instance, resources={"warehouse": warehouse}).success
+
+        province_run("74|2025-06-08")
+        second, requests = tick(first.cursor)
+        assert requests == []  # 75 has not run yet
+        province_run("75|2025-06-08")
+        third, requests = tick(second.cursor)
+        assert requests == ["national_job 2025-06-08"]  # 76 never delivered that date: it does not hold it back
+        fourth, requests = tick(third.cursor)
+        assert requests == []
+        (warehouse.landing / "75" / DAY.isoformat() / "employers.csv").touch()  # re-delivered
+        fifth, requests = tick(fourth.cursor)
+        assert requests == ["province_job 75|2025-06-08"]
+        province_run("75|2025-06-08")
+        sixth, requests = tick(fifth.cursor)
+        assert requests == ["national_job 2025-06-08"]  # once its new run succeeded
+        assert json.loads(sixth.cursor)["provinces"].keys() == {"74", "75", "76"}
 
 
 def test_the_national_definitions_load():

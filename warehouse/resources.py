@@ -158,6 +158,28 @@ class NationalWarehouse(Warehouse):
     several runs go on at once, each `jamsostek run` locking its own province's folder; the national steps take
     the folder's writer lock themselves, around their writes to national.duckdb."""
 
+    # Which regency's rate each province's run reports ("74=74.71,73=73.71"): a province run is a city-style run
+    # with an area. A province not listed reports `area_code` when that regency is in it, else it is refused.
+    province_areas: str = ""
+
+    def area_of(self, province: str) -> str:
+        """The area code a province's run reports. Raises BadSetting naming JAMSOSTEK_PROVINCE_AREAS when the
+        province has none (a run of another province's data under Kendari's area would report nobody covered)."""
+        areas = {}
+        for item in filter(None, (i.strip() for i in self.province_areas.split(","))):
+            code, _, area = item.partition("=")
+            if not area.strip():
+                raise BadSetting(f"JAMSOSTEK_PROVINCE_AREAS={self.province_areas!r}: write <province>=<regency code>, "
+                                 "comma-separated, e.g. 74=74.71,73=73.71.")
+            areas[code.strip()] = area.strip()
+        if province in areas:
+            return areas[province]
+        if self.area_code.split(".")[0] == province:
+            return self.area_code
+        raise BadSetting(f"which regency's coverage rate should its run report? Add it to "
+                         f"JAMSOSTEK_PROVINCE_AREAS (e.g. {province}=<regency code of province {province}>); the "
+                         f"regions reference ({REGIONS_FILE}) must list it.")
+
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["NationalWarehouse"]:
         if context.run is not None:
@@ -165,7 +187,7 @@ class NationalWarehouse(Warehouse):
         yield self
 
 
-def warehouse_from_env(kind: type[Warehouse] = Warehouse) -> Warehouse:
+def warehouse_from_env(kind: type[Warehouse] = Warehouse, **settings) -> Warehouse:
     """The resource as configured by JAMSOSTEK_* variables: plain settings have defaults, the key has none.
 
     The key is read when a run starts (dg.EnvVar), so the Definitions load without it and a run
@@ -181,7 +203,13 @@ def warehouse_from_env(kind: type[Warehouse] = Warehouse) -> Warehouse:
         linkage_engine=os.environ.get("JAMSOSTEK_LINKAGE_ENGINE", "duckdb"),
         linkage_model=os.environ.get("JAMSOSTEK_LINKAGE_MODEL", "linkage_model.json"),
         disclosure_threshold=_whole_number("JAMSOSTEK_DISCLOSURE_THRESHOLD", 5),
+        **settings,
     )
+
+
+def national_warehouse_from_env() -> NationalWarehouse:
+    """The national deployment's resource: the same JAMSOSTEK_* variables, and JAMSOSTEK_PROVINCE_AREAS."""
+    return warehouse_from_env(NationalWarehouse, province_areas=os.environ.get("JAMSOSTEK_PROVINCE_AREAS", ""))
 
 
 def _whole_number(variable: str, default: int) -> int:
