@@ -76,6 +76,20 @@ def provinces_delivered(landing: Path, snapshot_date: date | None = None) -> lis
                   and (snapshot_date is None or (p / snapshot_date.isoformat()).is_dir()))
 
 
+def checked_province(warehouse: NationalWarehouse, province: str) -> Warehouse:
+    """`province_warehouse`, its settings validated as a run's are. Raises BadSetting naming the province."""
+    try:
+        here = province_warehouse(warehouse, province)
+    except BadSetting as exc:
+        raise BadSetting(f"province {province}: {exc}") from None
+    try:
+        here.validate()
+    except BadSetting as exc:
+        raise BadSetting(f"province {province}, area {here.area_code} (from JAMSOSTEK_PROVINCE_AREAS or "
+                         f"JAMSOSTEK_AREA_CODE): {exc}") from None
+    return here
+
+
 def left_out(landing: Path, snapshot_date: date) -> list[str]:
     """What a national run of `snapshot_date` does not include, in words: provinces with no delivery of that date
     (and their latest), folders that are not a two-digit province code. Empty when nothing is left out."""
@@ -110,13 +124,9 @@ def province_snapshot(context: dg.AssetExecutionContext, warehouse: NationalWare
     """
     snapshot_date, province = _keys(context)
     try:
-        here = province_warehouse(warehouse, province)
+        here = checked_province(warehouse, province)
     except BadSetting as exc:
-        raise dg.Failure(f"province {province}: {exc}") from None
-    try:
-        here.validate()
-    except BadSetting as exc:
-        raise dg.Failure(f"province {province} (its area {here.area_code}, JAMSOSTEK_PROVINCE_AREAS): {exc}") from None
+        raise dg.Failure(str(exc)) from None
     if not (here.landing / snapshot_date.isoformat()).is_dir():
         raise dg.Failure(f"province {province}: no landing folder {here.landing / snapshot_date.isoformat()}; "
                          "deliver its extracts there or run the provinces that delivered this snapshot.")

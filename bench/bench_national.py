@@ -50,7 +50,8 @@ def main() -> None:
     for parallel in args.parallel:
         warehouse_dir = root / f"warehouse-p{parallel}"
         shutil.rmtree(warehouse_dir, ignore_errors=True)
-        warehouse = NationalWarehouse(landing_dir=str(landing), warehouse_dir=str(warehouse_dir), pseudonym_key=KEY)
+        warehouse = NationalWarehouse(landing_dir=str(landing), warehouse_dir=str(warehouse_dir), pseudonym_key=KEY,
+                                      province_areas=",".join(f"{c}=74.71" for c in codes))  # generated: Kendari's
         started = time.perf_counter()
         run_national(warehouse, DAY, parallel=parallel)
         whole = time.perf_counter() - started

@@ -422,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
             check_pseudonym_key(os.environ.get("JAMSOSTEK_PSEUDONYM_KEY"))
             from pipelines.national import deliveries_summary, national_summary, run_national
             from warehouse.resources import national_warehouse_from_env
-            warehouse = national_warehouse_from_env().model_copy(update={"lock_wait_seconds": args.wait})
+            warehouse = national_warehouse_from_env(lock_wait_seconds=args.wait)
             warehouse.validate()
             provinces = run_national(warehouse, args.date, parallel=args.parallel)
             print(f"Provinces run: {', '.join(provinces)} (each published in {warehouse.warehouse_dir}/provinces/<code>/).")

@@ -13,13 +13,13 @@ from datetime import date
 import dagster as dg
 import duckdb
 
-from assets.national import (PROVINCES, left_out, national_assets, national_db, province_landing, province_warehouse,
+from assets.national import (PROVINCES, checked_province, left_out, national_assets, national_db, province_landing, province_warehouse,
                              provinces_delivered)
 from checks.deliveries import damage_summary
 from pipelines.cli import RunFailed, failure_reasons
 from pipelines.sensors import runs_needed
 from warehouse.partitions import SNAPSHOTS, ensure_snapshots
-from warehouse.resources import NationalWarehouse, national_warehouse_from_env
+from warehouse.resources import BadSetting, NationalWarehouse, national_warehouse_from_env
 
 province_job = dg.define_asset_job(
     "province_job", selection=dg.AssetSelection.assets(["provinces", "snapshot"]),
@@ -107,6 +107,14 @@ def run_national(warehouse: NationalWarehouse, snapshot_date: date, *, parallel:
     if not provinces:
         raise RunFailed(f"{warehouse.landing}: no province delivered {snapshot_date} (a folder "
                         f"<two-digit province code>/{snapshot_date}/ with its extracts).")
+    refused = []
+    for province in provinces:  # before any runs: a setting that refuses one province refuses the national run
+        try:
+            checked_province(warehouse, province)
+        except BadSetting as exc:
+            refused.append(str(exc))
+    if refused:
+        raise RunFailed("\n".join(refused))
     resources = {"warehouse": warehouse}
 
     def province_run(province: str) -> list[str]:
@@ -141,8 +149,13 @@ def national_summary(warehouse: NationalWarehouse, snapshot_date: date) -> str:
     lines += [f"  {p or 'unknown':<9}  {r:>13,}   {'' if c is None else f'{c:,}':>22}   {n:>32,}   {t:>7,}"
               for p, r, c, n, t in rows]
     by_runs, covered = sum(r[2] or 0 for r in rows), sum(r[3] for r in rows)
-    lines.append(f"  Summing the province runs counts {by_runs:,} covered workers; counted once, they are {covered:,}: "
-                 f"{by_runs - covered:,} counts too many, from people registered in more than one province.")
+    if by_runs == covered:
+        lines.append(f"  Summing the province runs counts {by_runs:,} covered workers, as many as counting each person "
+                     "once: nobody covered is counted by two provinces.")
+    else:
+        lines.append(f"  Summing the province runs counts {by_runs:,} covered workers; counting each person once, "
+                     f"{covered:,}. The difference, {by_runs - covered:+,}, is people covered in more than one province "
+                     "(each province counts them), and any the national linkage joins that no province could.")
     if skipped := left_out(warehouse.landing, snapshot_date):
         lines += ["  Not in these figures:", *(f"  - {line}" for line in skipped)]
     return "\n".join(lines)

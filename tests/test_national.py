@@ -4,6 +4,8 @@ provinces once. Real generated landing zones, real Dagster runs, real DuckDB fil
 
 import json
 import shutil
+import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -13,9 +15,10 @@ import polars as pl
 import pytest
 
 from assets.national import PROVINCES, left_out, provinces_delivered
-from pipelines.cli import RunFailed
+from pipelines.cli import RunFailed, main
 from pipelines.national import defs, national_summary, province_landing_sensor, run_national
 from sample.generator import generate
+from warehouse.lock import writer_lock
 from warehouse.partitions import SNAPSHOTS
 from warehouse.resources import NationalWarehouse
 
@@ -161,11 +164,12 @@ def test_no_province_delivered_is_a_clear_refusal_and_what_is_left_out_is_named(
 def test_a_province_without_a_known_area_is_refused_before_it_runs(tmp_path, areas, expected):
     """Another province's run under Kendari's area would publish a report of nobody covered: refused instead."""
     warehouse = _warehouse(tmp_path, province_areas=areas)
-    (warehouse.landing / "73" / DAY.isoformat()).mkdir(parents=True)
+    for province in ("73", "74"):  # 74 has an area (JAMSOSTEK_AREA_CODE 74.71 is in it)
+        (warehouse.landing / province / DAY.isoformat()).mkdir(parents=True)
     with pytest.raises(RunFailed, match="province 73") as refused:
         run_national(warehouse, DAY)
     assert expected in str(refused.value)
-    assert not (Path(warehouse.warehouse_dir) / "provinces" / "73").exists()
+    assert not (Path(warehouse.warehouse_dir) / "provinces").exists()  # refused before any province ran
 
 
 def test_the_sensor_requests_province_runs_then_the_national_run_once_they_succeeded(tmp_path):
@@ -214,3 +218,33 @@ def test_the_national_definitions_load():
     assert set(defs.resolve_all_asset_keys()) == {dg.AssetKey(["provinces", "snapshot"]),
                                                   dg.AssetKey(["national", "record_links"]),
                                                   dg.AssetKey(["national", "province_coverage"])}
+
+
+def test_wait_lets_the_national_run_wait_for_a_busy_province(tmp_path, monkeypatch, capsys):
+    """`jamsostek national --wait`: a province warehouse another process holds is waited for, not refused."""
+    warehouse = _warehouse(tmp_path)
+    generate(warehouse.landing / "74", tmp_path / "truth", DAY, seed=1, scale=0.002)
+    for variable, value in (("LANDING_DIR", warehouse.landing_dir), ("WAREHOUSE_DIR", warehouse.warehouse_dir),
+                            ("PSEUDONYM_KEY", KEY), ("LINKAGE_MODEL", warehouse.linkage_model),
+                            ("DISCLOSURE_THRESHOLD", "1")):
+        monkeypatch.setenv(f"JAMSOSTEK_{variable}", value)
+    folder = Path(warehouse.warehouse_dir) / "provinces" / "74"
+    command = ["national", "--date", DAY.isoformat(), "--parallel", "1"]
+    with writer_lock(folder, command="an analyst's script"):
+        assert main(command) == 1
+    assert "an analyst's script" in capsys.readouterr().err
+    held = threading.Event()
+
+    def hold(seconds: float) -> None:
+        with writer_lock(folder, command="an analyst's script"):
+            held.set()
+            time.sleep(seconds)
+
+    holder = threading.Thread(target=hold, args=(5,))
+    holder.start()
+    held.wait()
+    started = time.monotonic()
+    assert main([*command, "--wait", "120"]) == 0
+    holder.join()
+    assert time.monotonic() - started > 5
+    assert "Provinces run: 74" in capsys.readouterr().out

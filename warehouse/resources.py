@@ -207,9 +207,10 @@ def warehouse_from_env(kind: type[Warehouse] = Warehouse, **settings) -> Warehou
     )
 
 
-def national_warehouse_from_env() -> NationalWarehouse:
+def national_warehouse_from_env(**settings) -> NationalWarehouse:
     """The national deployment's resource: the same JAMSOSTEK_* variables, and JAMSOSTEK_PROVINCE_AREAS."""
-    return warehouse_from_env(NationalWarehouse, province_areas=os.environ.get("JAMSOSTEK_PROVINCE_AREAS", ""))
+    return warehouse_from_env(NationalWarehouse, province_areas=os.environ.get("JAMSOSTEK_PROVINCE_AREAS", ""),
+                              **settings)
 
 
 def _whole_number(variable: str, default: int) -> int:
