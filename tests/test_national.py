@@ -106,7 +106,7 @@ def test_a_person_registered_in_two_provinces_counts_once(national):
     assert covered == own["74"][1] + own["75"][1] - MOVED == counted_once
     assert by_runs - counted_once == MOVED  # what summing the province runs would overcount
     text = national_summary(warehouse, DAY)
-    assert f"they are {counted_once:,}: {MOVED:,} counts too many" in text
+    assert f"counting each person once, {counted_once:,}. The difference, +{MOVED:,}, is people" in text
 
 
 def _national_step(warehouse: NationalWarehouse, day: date) -> str | None:
