@@ -96,9 +96,9 @@ def left_out(landing: Path, snapshot_date: date) -> list[str]:
     if not landing.is_dir():
         return []
     folders = sorted(p.name for p in landing.iterdir() if p.is_dir())
-    lines = []
+    lines, delivered = [], provinces_delivered(landing, snapshot_date)
     for province in provinces_delivered(landing):
-        if province not in provinces_delivered(landing, snapshot_date):
+        if province not in delivered:
             dates = landing_dates(landing / province)
             lines.append(f"province {province}: no delivery of {snapshot_date} (latest: "
                          f"{dates[-1].isoformat() if dates else 'none'})")

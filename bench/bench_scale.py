@@ -183,8 +183,7 @@ def run_project(landing: Path, work: Path, *, job: str = "snapshot_job") -> dict
               for e in result.all_events if e.is_step_failure and e.event_specific_data.error is not None}
     # identity's own parts (features, estimation, blocking, scoring, clustering): kept, since the run's folder
     # is deleted afterwards and a 50-million run is not repeated lightly
-    parts = [m.metadata.get("seconds") for e in result.all_events if e.is_step_materialization
-             for m in [e.step_materialization_data.materialization]
+    parts = [m.metadata.get("seconds") for m in result.asset_materializations_for_node("identity_record_links")
              if m.asset_key == dg.AssetKey(["identity", "record_links"])]
     return {"seconds": round(run, 2), "startup_s": round(startup, 2), "success": result.success,
             "failed_steps": failures, "errors": errors, "steps": steps, "db_mb": _size_mb(work / "warehouse"),

@@ -13,8 +13,8 @@ from datetime import date
 import dagster as dg
 import duckdb
 
-from assets.national import (PROVINCES, checked_province, left_out, national_assets, national_db, province_landing, province_warehouse,
-                             provinces_delivered)
+from assets.national import (PROVINCES, checked_province, left_out, national_assets, national_db, province_landing,
+                             province_warehouse, provinces_delivered)
 from checks.deliveries import damage_summary
 from pipelines.cli import RunFailed, failure_reasons
 from pipelines.sensors import runs_needed
