@@ -29,6 +29,7 @@ import json
 import logging
 import math
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -348,22 +349,28 @@ SPLINK_COLUMNS = ("unique_id", "nik", "nik_rest", "nik_serial", "nik_trusted", "
 
 
 
-@dataclass
 class Engine:
     """Splink on one engine: the linker, its database API, a connection for SQL on the engine's side
-    (`execute`, `sql`) and `table(name)`: how the pipeline connection reads that engine's table `name`."""
+    (`execute`, `sql`) and `table(name)`: how the pipeline connection reads that engine's table `name`.
+    The linker is made on first use, so that SQL can run on the engine while the model is still estimated."""
 
-    linker: object
-    db_api: object
-    con: object
-    version: str
-    table: Callable[[str], str]
+    def __init__(self, make_linker: Callable[[], object], db_api: object, con: object, version: str,
+                 table: Callable[[str], str]):
+        self._make_linker, self._linker = make_linker, None
+        self.db_api, self.con, self.version, self.table = db_api, con, version, table
+
+    @property
+    def linker(self) -> object:
+        if self._linker is None:
+            self._linker = self._make_linker()
+        return self._linker
 
 
 @contextmanager
-def _splink(con: duckdb.DuckDBPyConnection, model: dict, engine: str = "duckdb",
+def _splink(con: duckdb.DuckDBPyConnection, model: dict | Callable[[], dict], engine: str = "duckdb",
             table: str = "link_features") -> Iterator[Engine]:
-    """Splink on the records of table `table` (its SPLINK_COLUMNS, as Splink's table `records`).
+    """Splink on the records of table `table` (its SPLINK_COLUMNS, as Splink's table `records`), with the
+    model `model` (or what calling it returns, asked when the linker is first used; spark asks at once).
 
     duckdb: an on-disk scratch database in the spill directory, attached to the pipeline connection and
     filled by SQL from it; Splink works on a cursor of that connection, so under the pipeline database's
@@ -373,9 +380,9 @@ def _splink(con: duckdb.DuckDBPyConnection, model: dict, engine: str = "duckdb",
     select = f"SELECT {', '.join(SPLINK_COLUMNS)} FROM {table}"
     if engine == "spark":
         from assets import spark_engine
-        linker, db_api, spark_con, version = spark_engine.splink(con, select, model)
+        linker, db_api, spark_con, version = spark_engine.splink(con, select, model() if callable(model) else model)
         try:
-            yield Engine(linker, db_api, spark_con, version, spark_con.export)
+            yield Engine(lambda: linker, db_api, spark_con, version, spark_con.export)
         finally:
             spark_con.close()
         return
@@ -392,8 +399,9 @@ def _splink(con: duckdb.DuckDBPyConnection, model: dict, engine: str = "duckdb",
             cursor.execute(f"USE {name}")  # Splink's tables go to the scratch file
             cursor.execute("SET lambda_syntax='ENABLE_SINGLE_ARROW'")  # Splink's SQL uses arrow lambdas
             db_api = DuckDBAPI(cursor)
-            linker = Linker(db_api.register("records", table_name="records"), model, log_level=None)
-            yield Engine(linker, db_api, cursor, splink.__version__, lambda table: f"{name}.{table}")
+            yield Engine(lambda: Linker(db_api.register("records", table_name="records"),
+                                        model() if callable(model) else model, log_level=None),
+                         db_api, cursor, splink.__version__, lambda table: f"{name}.{table}")
         finally:
             cursor.close()
 
@@ -583,8 +591,15 @@ def _resolve_exact(con: duckdb.DuckDBPyConnection, records: str) -> dict:
 PREDICTIONS_SCHEMA = "unique_id_l BIGINT, unique_id_r BIGINT, match_probability DOUBLE"
 
 
+# Below this many records, the model is estimated on a second connection while the main one blocks: Splink's
+# estimation is mostly small queries and Python, which leave a core free (Kendari: about 1 s of 8). Above it
+# both would fill the cores and share one memory limit, so they run one after the other.
+OVERLAP_MAX_RECORDS = 2_000_000
+
+
 def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options: Options) -> dict:
-    clock, seconds = time.perf_counter(), {}
+    started = clock = time.perf_counter()
+    seconds: dict[str, float] = {}
 
     def lap(step: str) -> None:
         nonlocal clock
@@ -594,52 +609,89 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
 
     stats = {"records": features(con, records), "method": "probabilistic", "seconds": seconds}
     lap("features")
-    if options.model_path is not None:
-        if not Path(options.model_path).exists():
-            raise FileNotFoundError(f"linkage model {options.model_path} not found: restore it from the repository or "
-                                    "train one (`jamsostek evaluate --retrain`, docs/identity.md)")
-        model, meta = load_model(options.model_path)
-        stats["model"] = f"{options.model_path} ({meta.get('trained_on', '?')}, {meta.get('trained', '?')})"
-        stats["estimation"] = "shipped parameters, as they are"
-        if options.estimate:
-            model, stats["estimation"] = estimate(con, model, options.engine)
+    if options.model_path is not None and not Path(options.model_path).exists():
+        raise FileNotFoundError(f"linkage model {options.model_path} not found: restore it from the repository or "
+                                "train one (`jamsostek evaluate --retrain`, docs/identity.md)")
+    overlap = options.engine == "duckdb" and stats["records"] <= OVERLAP_MAX_RECORDS
+    worker = _cursor_here(con) if overlap else None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="linkage-estimation") as pool:
+        if overlap:
+            estimation = pool.submit(_model_of_run, worker, options, stats)
+        else:
+            estimation = Future()
+            estimation.set_result(_model_of_run(con, options, stats))
             lap("estimation")
-    else:
-        model, meta = train(con, engine=options.engine), {}
-        stats["model"], stats["estimation"] = "trained on this run", "estimated on this run from the structure's defaults"
-        lap("training")
-    accept = options.accept if options.accept is not None else meta.get("accept", ACCEPT)
-    band = options.review_band or (accept / 2, max(REVIEW_HIGH, accept))
-    stats.update(accept=accept, review_band=band)
-    model["probability_two_random_records_match"] = stats["prior"] = run_prior(con)
-    stats["parameters"] = parameters(model)
-    _keep_model(con, model, stats, accept)
 
-    con.execute(f"CREATE OR REPLACE TABLE link_predictions ({PREDICTIONS_SCHEMA})")
-    stats["pairs_scored"], stats["pairs_by_blocking_rule"] = 0, {name: 0 for name in BLOCKING_RULES}
-    if stats["records"] > 1:
-        with _splink(con, model, options.engine) as splink:
-            stats["splink_version"] = splink.version
-            for statement in blocking_sql("records"):
-                splink.con.execute(statement)
-            by_rule = dict(splink.con.execute("SELECT rule, count(*) FROM blocked GROUP BY rule").fetchall())
-            stats["pairs_scored"] = sum(by_rule.values())
-            stats["pairs_by_blocking_rule"] = {name: by_rule.get(i, 0) for i, name in enumerate(BLOCKING_RULES)}
-            lap("blocking")
-            if options.keep_candidates:
-                con.execute(f"CREATE OR REPLACE TABLE link_candidates AS SELECT * FROM {splink.table('blocked')}")
-            if options.charts_dir is not None:
-                stats["charts"] = write_charts(splink.linker, Path(options.charts_dir))
-            stats["scoring_chunks"] = _score(con, splink, stats["pairs_scored"], options.pairs_per_chunk,
-                                             low=min(band[0], accept))
-        lap("scoring")
+        def settle() -> dict:
+            """The run's model (waiting for its estimation), with its prior and acceptance; kept in link_model."""
+            model, meta = estimation.result()
+            accept = options.accept if options.accept is not None else meta.get("accept", ACCEPT)
+            stats.update(accept=accept, review_band=options.review_band or (accept / 2, max(REVIEW_HIGH, accept)))
+            model["probability_two_random_records_match"] = stats["prior"] = run_prior(con)
+            stats["parameters"] = parameters(model)
+            _keep_model(con, model, stats, accept)
+            return model
+
+        try:
+            con.execute(f"CREATE OR REPLACE TABLE link_predictions ({PREDICTIONS_SCHEMA})")
+            stats["pairs_scored"], stats["pairs_by_blocking_rule"] = 0, {name: 0 for name in BLOCKING_RULES}
+            if stats["records"] <= 1:
+                settle()
+            else:
+                with _splink(con, settle, options.engine) as splink:
+                    stats["splink_version"] = splink.version
+                    for statement in blocking_sql("records"):
+                        splink.con.execute(statement)
+                    by_rule = dict(splink.con.execute("SELECT rule, count(*) FROM blocked GROUP BY rule").fetchall())
+                    stats["pairs_scored"] = sum(by_rule.values())
+                    stats["pairs_by_blocking_rule"] = {name: by_rule.get(i, 0) for i, name in enumerate(BLOCKING_RULES)}
+                    lap("blocking")
+                    if options.keep_candidates:
+                        con.execute(f"CREATE OR REPLACE TABLE link_candidates AS SELECT * FROM {splink.table('blocked')}")
+                    linker = splink.linker  # made with the settled model
+                    if overlap:
+                        lap("estimation")  # what was left of it when blocking was done
+                    if options.charts_dir is not None:
+                        stats["charts"] = write_charts(linker, Path(options.charts_dir))
+                    band = stats["review_band"]
+                    stats["scoring_chunks"] = _score(con, splink, stats["pairs_scored"], options.pairs_per_chunk,
+                                                     low=min(band[0], stats["accept"]))
+                lap("scoring")
+        finally:
+            if worker is not None:
+                wait([estimation])  # before its connection closes, also when blocking failed
+                worker.close()
     _load_decisions(con, options.decisions_path)
-    stats.update(cluster(con, accept))
+    stats.update(cluster(con, stats["accept"]))
     lap("clustering")
-    stats.update(_review(con, band))
+    stats.update(_review(con, stats["review_band"]))
     lap("review")
-    seconds["total"] = round(sum(seconds.values()), 2)
+    seconds["total"] = round(time.perf_counter() - started, 2)
     return stats
+
+
+def _model_of_run(con: duckdb.DuckDBPyConnection, options: Options, stats: dict) -> tuple[dict, dict]:
+    """(The Splink model this run scores with, the model file's header): the shipped model, re-estimated on the
+    run's records (table link_features) unless `options.estimate` is off, or one trained on them from the
+    structure's defaults. Notes where the parameters came from in `stats` (model, estimation)."""
+    if options.model_path is None:
+        stats["model"], stats["estimation"] = "trained on this run", "estimated on this run from the structure's defaults"
+        return train(con, engine=options.engine), {}
+    model, meta = load_model(options.model_path)
+    stats["model"] = f"{options.model_path} ({meta.get('trained_on', '?')}, {meta.get('trained', '?')})"
+    stats["estimation"] = "shipped parameters, as they are"
+    if options.estimate:
+        clock = time.perf_counter()
+        model, stats["estimation"] = estimate(con, model, options.engine)
+        stats["estimation_seconds"] = round(time.perf_counter() - clock, 2)
+    return model, meta
+
+
+def _cursor_here(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A second connection to `con`'s database instance, in the same current catalog (the workspace)."""
+    cursor = con.cursor()
+    cursor.execute(f'USE "{first(con, "SELECT current_database()")[0]}"')
+    return cursor
 
 
 def _score(con: duckdb.DuckDBPyConnection, splink: Engine, pairs: int, pairs_per_chunk: int, low: float) -> int:
