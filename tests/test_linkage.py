@@ -446,3 +446,40 @@ def test_scoring_in_chunks_scores_every_pair_once_and_gives_the_same_links(world
     (whole, predictions, resolved), (chunked, chunk_predictions, chunk_resolved) = runs
     assert chunked["scoring_chunks"] == -(-whole["pairs_scored"] // pairs_per_chunk) > 1 and whole["scoring_chunks"] == 1
     assert len(predictions) > 100 and chunk_predictions == predictions and chunk_resolved == resolved
+
+
+def test_estimating_beside_blocking_gives_the_model_and_links_of_one_after_the_other(world, monkeypatch):
+    """Below linkage.OVERLAP_MAX_RECORDS the model is estimated on a second connection while the main one
+    blocks; above it, one after the other. Same records, same model, predictions and person ids."""
+    model = PROJECT_DIR / "reference" / "linkage_model.json"
+    runs = []
+    with duckdb.connect(str(world["warehouse"].pipeline_db), read_only=True) as con:
+        load_macros(con)
+        for limit in (linkage.OVERLAP_MAX_RECORDS, 0):
+            monkeypatch.setattr(linkage, "OVERLAP_MAX_RECORDS", limit)
+            with linkage.workspace(con) as (_, home):
+                stats = linkage.resolve(con, f"{home}.staging.registrations", options=linkage.Options(model_path=model))
+                runs.append((stats, con.execute("SELECT splink_settings, prior FROM link_model").fetchall(),
+                             con.execute("SELECT * FROM link_predictions ORDER BY ALL").fetchall(),
+                             con.execute("SELECT * FROM resolved ORDER BY ALL").fetchall()))
+    (beside, *results_beside), (after, *results_after) = runs
+    assert beside["estimation"].startswith("estimated on this run") and after["estimation"] == beside["estimation"]
+    assert list(beside["seconds"])[:3] == ["features", "blocking", "estimation"]  # blocking went first
+    assert list(after["seconds"])[:3] == ["features", "estimation", "blocking"]
+    assert len(results_beside[1]) > 100 and results_beside == results_after
+
+
+def test_an_estimation_that_fails_beside_blocking_fails_the_linkage_with_its_message(world, tmp_path):
+    """The estimation's own error reaches the caller (here: a model file for other comparisons), after it
+    has stopped, and no scratch database of either connection is left attached."""
+    model = json.loads((PROJECT_DIR / "reference" / "linkage_model.json").read_text())
+    model["comparisons"][0]["comparison_levels"][1]["sql_condition"] = "1 = 1"
+    wrong = tmp_path / "wrong_model.json"
+    wrong.write_text(json.dumps(model))
+    with duckdb.connect(str(world["warehouse"].pipeline_db), read_only=True) as con:
+        load_macros(con)
+        with linkage.workspace(con) as (_, home):
+            with pytest.raises(ValueError, match="trained for other comparisons"):
+                linkage.resolve(con, f"{home}.staging.registrations", options=linkage.Options(model_path=wrong))
+            assert con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name LIKE 'linkage_splink_%'"
+                               ).fetchall() == [(0,)]
