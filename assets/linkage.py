@@ -621,6 +621,7 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
             estimation = Future()
             estimation.set_result(_model_of_run(con, options, stats))
             lap("estimation")
+            stats.pop("estimation_seconds")  # the lap says it
 
         def settle() -> dict:
             """The run's model (waiting for its estimation), with its prior and acceptance; kept in link_model."""
@@ -649,8 +650,9 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
                     if options.keep_candidates:
                         con.execute(f"CREATE OR REPLACE TABLE link_candidates AS SELECT * FROM {splink.table('blocked')}")
                     linker = splink.linker  # made with the settled model
-                    if overlap:
-                        lap("estimation")  # what was left of it when blocking was done
+                    if overlap:  # the wait for what was left of it when blocking was done, and its own time
+                        lap("estimation")
+                        seconds["estimation_beside_blocking"] = stats.pop("estimation_seconds")
                     if options.charts_dir is not None:
                         stats["charts"] = write_charts(linker, Path(options.charts_dir))
                     band = stats["review_band"]
@@ -673,17 +675,19 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
 def _model_of_run(con: duckdb.DuckDBPyConnection, options: Options, stats: dict) -> tuple[dict, dict]:
     """(The Splink model this run scores with, the model file's header): the shipped model, re-estimated on the
     run's records (table link_features) unless `options.estimate` is off, or one trained on them from the
-    structure's defaults. Notes where the parameters came from in `stats` (model, estimation)."""
+    structure's defaults. Notes in `stats` where the parameters came from and how long that took (model,
+    estimation, estimation_seconds)."""
+    clock = time.perf_counter()
     if options.model_path is None:
         stats["model"], stats["estimation"] = "trained on this run", "estimated on this run from the structure's defaults"
-        return train(con, engine=options.engine), {}
-    model, meta = load_model(options.model_path)
-    stats["model"] = f"{options.model_path} ({meta.get('trained_on', '?')}, {meta.get('trained', '?')})"
-    stats["estimation"] = "shipped parameters, as they are"
-    if options.estimate:
-        clock = time.perf_counter()
-        model, stats["estimation"] = estimate(con, model, options.engine)
-        stats["estimation_seconds"] = round(time.perf_counter() - clock, 2)
+        model, meta = train(con, engine=options.engine), {}
+    else:
+        model, meta = load_model(options.model_path)
+        stats["model"] = f"{options.model_path} ({meta.get('trained_on', '?')}, {meta.get('trained', '?')})"
+        stats["estimation"] = "shipped parameters, as they are"
+        if options.estimate:
+            model, stats["estimation"] = estimate(con, model, options.engine)
+    stats["estimation_seconds"] = round(time.perf_counter() - clock, 2)
     return model, meta
 
 

@@ -465,6 +465,7 @@ def test_estimating_beside_blocking_gives_the_model_and_links_of_one_after_the_o
     (beside, *results_beside), (after, *results_after) = runs
     assert beside["estimation"].startswith("estimated on this run") and after["estimation"] == beside["estimation"]
     assert list(beside["seconds"])[:3] == ["features", "blocking", "estimation"]  # blocking went first
+    assert beside["seconds"]["estimation_beside_blocking"] > 0 and "estimation_beside_blocking" not in after["seconds"]
     assert list(after["seconds"])[:3] == ["features", "estimation", "blocking"]
     assert len(results_beside[1]) > 100 and results_beside == results_after
 
