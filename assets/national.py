@@ -14,7 +14,7 @@ import os
 import re
 import subprocess
 import sys
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Iterator
@@ -25,7 +25,7 @@ import duckdb
 from assets.identity import link_snapshot
 from warehouse import db
 from warehouse.db import first, replace_rows, replace_table, sql, transaction
-from warehouse.lock import writer_lock
+from warehouse.lock import WarehouseBusy, writer_lock
 from checks.deliveries import damage_summary
 from warehouse.partitions import landing_dates, snapshot_partitions
 from warehouse.resources import PROJECT_DIR, BadSetting, NationalWarehouse, Warehouse
@@ -85,8 +85,15 @@ def checked_province(warehouse: NationalWarehouse, province: str) -> Warehouse:
     try:
         here.validate()
     except BadSetting as exc:
-        raise BadSetting(f"province {province}, area {here.area_code} (from JAMSOSTEK_PROVINCE_AREAS or "
-                         f"JAMSOSTEK_AREA_CODE): {exc}") from None
+        said = str(exc)
+        if province in warehouse.areas():  # the area came from JAMSOSTEK_PROVINCE_AREAS: name that, not the fallback
+            said = said.replace(f"JAMSOSTEK_AREA_CODE={here.area_code!r}",
+                                f"JAMSOSTEK_PROVINCE_AREAS gives it {here.area_code!r}, which")
+        if "is not a region code" in said:
+            said += (f" The shipped regions reference covers Sulawesi Tenggara (74) only: for province {province}, "
+                     "put a regions file that lists its regencies in a reference folder of your own "
+                     "(JAMSOSTEK_REFERENCE_DIR).")
+        raise BadSetting(f"province {province}: {said}") from None
     return here
 
 
@@ -164,24 +171,38 @@ NATIONAL = dict(group_name="national", partitions_def=snapshot_partitions, pool=
 ALL_PROVINCES = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="snapshot")
 
 
-def _attach_provinces(con, warehouse: Warehouse, snapshot_date: date) -> list[str]:
-    """ATTACH every province database that has this snapshot, read-only, as p<code>; returns the codes."""
-    attached = []
-    for province in provinces_delivered(warehouse.landing, snapshot_date):
-        path = province_folder(warehouse, province) / "pipeline.duckdb"
-        if not path.is_file():
-            raise dg.Failure(f"province {province} delivered {snapshot_date} but has no database ({path}): "
-                             f"materialise provinces/snapshot for {snapshot_date}|{province} first.")
-        con.execute(f"ATTACH '{path}' AS p{province} (READ_ONLY)")
-        # a database from an earlier snapshot's run would add nobody of this one, silently
-        if not first(con, f"SELECT count(*) FROM p{province}.marts.workers WHERE snapshot_date = ?", [snapshot_date])[0]:
-            raise dg.Failure(f"province {province} delivered {snapshot_date} but its database ({path}) has no run of "
-                             f"that snapshot: materialise provinces/snapshot for {snapshot_date}|{province} first.")
-        attached.append(province)
-    if not attached:
-        raise dg.Failure(f"no province delivered {snapshot_date} under {warehouse.landing} "
-                         "(<landing>/<two-digit province code>/<YYYY-MM-DD>/).")
-    return attached
+@contextmanager
+def _provinces_attached(con, warehouse: Warehouse, snapshot_date: date) -> Iterator[list[str]]:
+    """ATTACH every province database that has this snapshot, read-only, as p<code>; yields the codes.
+
+    Each province's writer lock is held while its database is attached, so that a province run (of this or
+    another `jamsostek national`, or the sensor's) waits for the national step to have read it, and the national
+    step for a province run to end; beyond the warehouse's lock wait, dg.Failure names the holder."""
+    with ExitStack() as held:
+        attached = []
+        for province in provinces_delivered(warehouse.landing, snapshot_date):
+            folder = province_folder(warehouse, province)
+            path = folder / "pipeline.duckdb"
+            if not path.is_file():
+                raise dg.Failure(f"province {province} delivered {snapshot_date} but has no database ({path}): "
+                                 f"materialise provinces/snapshot for {snapshot_date}|{province} first.")
+            try:
+                held.enter_context(writer_lock(folder, wait_seconds=warehouse.lock_wait_seconds,
+                                               command=f"national step, reading province {province}"))
+            except WarehouseBusy as busy:
+                raise dg.Failure(f"province {province}: {busy}") from None
+            con.execute(f"ATTACH '{path}' AS p{province} (READ_ONLY)")
+            held.callback(con.execute, f"DETACH p{province}")
+            # a database from an earlier snapshot's run would add nobody of this one, silently
+            if not first(con, f"SELECT count(*) FROM p{province}.marts.workers WHERE snapshot_date = ?",
+                         [snapshot_date])[0]:
+                raise dg.Failure(f"province {province} delivered {snapshot_date} but its database ({path}) has no "
+                                 f"run of that snapshot: materialise provinces/snapshot for {snapshot_date}|{province} first.")
+            attached.append(province)
+        if not attached:
+            raise dg.Failure(f"no province delivered {snapshot_date} under {warehouse.landing} "
+                             "(<landing>/<two-digit province code>/<YYYY-MM-DD>/).")
+        yield attached
 
 
 def _union(provinces: list[str], select: str) -> str:
@@ -204,8 +225,7 @@ def national_record_links(context: dg.AssetExecutionContext, warehouse: Warehous
     snapshot_date = date.fromisoformat(context.partition_key)
     params = {"snapshot_date": snapshot_date}
     with _national(warehouse) as con:
-        provinces = _attach_provinces(con, warehouse, snapshot_date)
-        with transaction(con):
+        with _provinces_attached(con, warehouse, snapshot_date) as provinces, transaction(con):
             replace_table(con, "reference.regions", f"SELECT * FROM p{provinces[0]}.reference.regions")
             registrations = replace_rows(con, "staging.registrations", snapshot_date, _union(provinces, """
                 SELECT * REPLACE ('{p}/' || source AS source, '{p}/' || record_key AS record_key)
@@ -213,8 +233,6 @@ def national_record_links(context: dg.AssetExecutionContext, warehouse: Warehous
             replace_rows(con, "marts.registration_activity", snapshot_date, _union(provinces, """
                 SELECT * REPLACE ('{p}/' || source AS source)
                 FROM p{p}.marts.registration_activity WHERE snapshot_date = $snapshot_date"""), params)
-        for province in provinces:
-            con.execute(f"DETACH p{province}")
         stats = link_snapshot(con, warehouse, snapshot_date, "staging.registrations")
         across = first(con, """SELECT count(*) FROM (SELECT person_id FROM identity.record_links
                                WHERE snapshot_date = $snapshot_date GROUP BY person_id
@@ -235,8 +253,7 @@ def national_province_coverage(context: dg.AssetExecutionContext, warehouse: War
     """
     snapshot_date = date.fromisoformat(context.partition_key)
     params = {"snapshot_date": snapshot_date}
-    with _national(warehouse) as con:
-        provinces = _attach_provinces(con, warehouse, snapshot_date)
+    with _national(warehouse) as con, _provinces_attached(con, warehouse, snapshot_date) as provinces:
         with transaction(con):
             replace_rows(con, "marts.workers", snapshot_date, sql("marts/workers"),
                          {**params, "area_code": warehouse.area_code})

@@ -9,6 +9,7 @@ import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -18,6 +19,7 @@ from assets.national import (PROVINCES, checked_province, left_out, national_ass
 from checks.deliveries import damage_summary
 from pipelines.cli import RunFailed, failure_reasons
 from pipelines.sensors import runs_needed
+from warehouse.lock import writer_lock
 from warehouse.partitions import SNAPSHOTS, ensure_snapshots
 from warehouse.resources import BadSetting, NationalWarehouse, national_warehouse_from_env
 
@@ -101,7 +103,10 @@ def run_national(warehouse: NationalWarehouse, snapshot_date: date, *, parallel:
     """Run every province that delivered `snapshot_date` (`parallel` at a time, each its own process and
     database), then the national steps. Returns the provinces run.
 
-    Raises RunFailed naming each province (or national step) that failed and why.
+    Holds the national warehouse's writer lock throughout, so that a second national run waits (the
+    warehouse's lock wait) or is refused at once, naming this one, instead of rewriting the provinces this one
+    reads. Raises RunFailed naming each province (or national step) that failed and why, WarehouseBusy when
+    another national run holds the warehouse.
     """
     provinces = provinces_delivered(warehouse.landing, snapshot_date)
     if not provinces:
@@ -115,6 +120,12 @@ def run_national(warehouse: NationalWarehouse, snapshot_date: date, *, parallel:
             refused.append(str(exc))
     if refused:
         raise RunFailed("\n".join(refused))
+    with writer_lock(Path(warehouse.warehouse_dir), wait_seconds=warehouse.lock_wait_seconds):
+        _run_national(warehouse, snapshot_date, provinces, parallel)
+    return provinces
+
+
+def _run_national(warehouse: NationalWarehouse, snapshot_date: date, provinces: list[str], parallel: int) -> None:
     resources = {"warehouse": warehouse}
 
     def province_run(province: str) -> list[str]:
@@ -135,7 +146,6 @@ def run_national(warehouse: NationalWarehouse, snapshot_date: date, *, parallel:
             run_config=QUIET)
     if not result.success:
         raise RunFailed("\n".join(f"national: {r}" for r in failure_reasons(result)))
-    return provinces
 
 
 def national_summary(warehouse: NationalWarehouse, snapshot_date: date) -> str:

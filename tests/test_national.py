@@ -4,6 +4,8 @@ provinces once. Real generated landing zones, real Dagster runs, real DuckDB fil
 
 import json
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from datetime import date
@@ -20,7 +22,7 @@ from pipelines.national import defs, national_summary, province_landing_sensor, 
 from sample.generator import generate
 from warehouse.lock import writer_lock
 from warehouse.partitions import SNAPSHOTS
-from warehouse.resources import NationalWarehouse
+from warehouse.resources import PROJECT_DIR, NationalWarehouse
 
 DAY = date(2025, 6, 8)
 KEY = "national-test-key-0123456789abcdef"  # `jamsostek run` refuses keys under 32 bytes
@@ -158,8 +160,11 @@ def test_no_province_delivered_is_a_clear_refusal_and_what_is_left_out_is_named(
 
 @pytest.mark.parametrize("areas, expected", [
     ("", "province 73: which regency's coverage rate should its run report? Add it to JAMSOSTEK_PROVINCE_AREAS"),
-    ("73=73.71", "JAMSOSTEK_AREA_CODE='73.71' is not a region code of"),  # the shipped reference is Sultra's
-    ("73", "JAMSOSTEK_PROVINCE_AREAS='73': write <province>=<regency code>"),
+    ("73=73.71", "JAMSOSTEK_PROVINCE_AREAS gives it '73.71', which is not a region code of"),  # Sultra's reference
+    ("73", "JAMSOSTEK_PROVINCE_AREAS='73': '73' is not <two-digit province>=<regency code>"),
+    ("74=74.71;73=74.71", "write them comma-separated"),
+    ("7=74.71,73=74.71", "'7=74.71' is not <two-digit province>=<regency code>"),
+    ("73=74.71,73=74.72", "province 73 is given twice (74.71 and 74.72)"),
 ])
 def test_a_province_without_a_known_area_is_refused_before_it_runs(tmp_path, areas, expected):
     """Another province's run under Kendari's area would publish a report of nobody covered: refused instead."""
@@ -248,3 +253,55 @@ def test_wait_lets_the_national_run_wait_for_a_busy_province(tmp_path, monkeypat
     holder.join()
     assert time.monotonic() - started > 5
     assert "Provinces run: 74" in capsys.readouterr().out
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from warehouse.lock import writer_lock
+with writer_lock(Path(sys.argv[1]), command=sys.argv[2]):
+    print("holding", flush=True)
+    time.sleep(600)
+"""
+
+
+def _held_by_another_process(folder: Path, command: str) -> subprocess.Popen:
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(folder), command], cwd=PROJECT_DIR,
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "holding"
+    return holder
+
+
+def test_a_second_national_run_is_refused_while_one_holds_the_national_warehouse(tmp_path, monkeypatch, capsys):
+    """A second `jamsostek national` would rewrite the province databases the first one is reading: it is
+    refused at once (or waits, with --wait), naming the run that holds the warehouse, and runs nothing."""
+    warehouse = _warehouse(tmp_path)
+    generate(warehouse.landing / "74", tmp_path / "truth", DAY, seed=1, scale=0.002)
+    for variable, value in (("LANDING_DIR", warehouse.landing_dir), ("WAREHOUSE_DIR", warehouse.warehouse_dir),
+                            ("PSEUDONYM_KEY", KEY), ("LINKAGE_MODEL", warehouse.linkage_model)):
+        monkeypatch.setenv(f"JAMSOSTEK_{variable}", value)
+    holder = _held_by_another_process(Path(warehouse.warehouse_dir), "jamsostek national --date 2025-06-08")
+    try:
+        assert main(["national", "--date", DAY.isoformat()]) == 1
+    finally:
+        holder.kill()
+        holder.wait()
+    said = capsys.readouterr().err
+    assert "is being written by process" in said and "jamsostek national --date 2025-06-08" in said
+    assert not (Path(warehouse.warehouse_dir) / "provinces").exists()  # no province ran
+
+
+def test_the_national_step_does_not_read_a_province_while_it_is_written(national):
+    """While another process writes a province's warehouse, the national step does not attach its database (a
+    half-written run, or DuckDB's own lock error): it fails naming the province and the holder, then links
+    again once the province is free."""
+    warehouse, _, _ = national
+    holder = _held_by_another_process(Path(warehouse.warehouse_dir) / "provinces" / "74", "jamsostek run --date x")
+    try:
+        failed = _national_step(warehouse, DAY)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert failed is not None and "province 74:" in failed and "is being written by process" in failed
+    assert "jamsostek run --date x" in failed
+    assert _national_step(warehouse, DAY) is None

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import importlib.util
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -154,24 +155,34 @@ class NationalWarehouse(Warehouse):
     """The national deployment's warehouse (assets/national.py): `landing_dir` holds one landing zone per
     province (`<code>/`), `warehouse_dir` one warehouse per province (`provinces/<code>/`) and national.duckdb.
 
-    Unlike a city run it neither locks the folder nor holds a database for the whole run: the province steps of
-    several runs go on at once, each `jamsostek run` locking its own province's folder; the national steps take
-    the folder's writer lock themselves, around their writes to national.duckdb."""
+    Unlike a city run's, its resource neither locks the folder nor holds a database for the whole run: the
+    province steps go on at once, each `jamsostek run` locking its own province's folder; the national steps take
+    the folder's writer lock themselves around their writes to national.duckdb, and each province's while they
+    read its database. `jamsostek national` (pipelines.national.run_national) holds the folder's lock throughout."""
 
     # Which regency's rate each province's run reports ("74=74.71,73=73.71"): a province run is a city-style run
     # with an area. A province not listed reports `area_code` when that regency is in it, else it is refused.
     province_areas: str = ""
 
+    def areas(self) -> dict[str, str]:
+        """JAMSOSTEK_PROVINCE_AREAS as {province code: regency code}. Raises BadSetting naming the variable and
+        the item when an item is not `<two-digit province>=<regency code>` or a province is given twice."""
+        areas: dict[str, str] = {}
+        for item in filter(None, (i.strip() for i in self.province_areas.split(","))):
+            code, sign, area = (part.strip() for part in item.partition("="))
+            if not (sign and re.fullmatch(r"\d{2}", code) and re.fullmatch(r"\d{2}\.\d{2}", area)):
+                raise BadSetting(f"JAMSOSTEK_PROVINCE_AREAS={self.province_areas!r}: {item!r} is not <two-digit "
+                                 "province>=<regency code>; write them comma-separated, e.g. 74=74.71,73=73.71.")
+            if code in areas:
+                raise BadSetting(f"JAMSOSTEK_PROVINCE_AREAS={self.province_areas!r}: province {code} is given twice "
+                                 f"({areas[code]} and {area}); give each province one regency.")
+            areas[code] = area
+        return areas
+
     def area_of(self, province: str) -> str:
         """The area code a province's run reports. Raises BadSetting naming JAMSOSTEK_PROVINCE_AREAS when the
         province has none (a run of another province's data under Kendari's area would report nobody covered)."""
-        areas = {}
-        for item in filter(None, (i.strip() for i in self.province_areas.split(","))):
-            code, _, area = item.partition("=")
-            if not area.strip():
-                raise BadSetting(f"JAMSOSTEK_PROVINCE_AREAS={self.province_areas!r}: write <province>=<regency code>, "
-                                 "comma-separated, e.g. 74=74.71,73=73.71.")
-            areas[code.strip()] = area.strip()
+        areas = self.areas()
         if province in areas:
             return areas[province]
         if self.area_code.split(".")[0] == province:
