@@ -84,7 +84,12 @@ def _staged_checks(source: Source) -> list[dg.AssetChecksDefinition]:
                       "quarantined_share": float(share), "reasons": _md(("reasons", "rows"), reasons)},
             description=None if passed else (
                 f"{quarantined} of {received} {source.name} rows quarantined ({share:.0%}); top reason: "
-                f"{reasons[0][0] if reasons else '?'}."),
+                f"{reasons[0][0] if reasons else '?'}. " + (
+                    "Every Dukcapil row must load: fix the file or the occupation reference, then rerun."
+                    if is_registry else
+                    f"More than {MAX_QUARANTINED_SHARE:.0%} means the file was most likely misread or cut short "
+                    "(columns shifted, another date format, a wrong or partial export): see staging.quarantine "
+                    "(data_quality) for the reasons, get a complete delivery and rerun.")),
         )
 
     return [_check]

@@ -83,12 +83,14 @@ def run_snapshot(warehouse: Warehouse, snapshot_date: date, *, wait_seconds: flo
 
 def failure_reasons(result: dg.ExecuteInProcessResult) -> list[str]:
     """Why a run did not succeed, a line per failed step or blocking check (each once), never empty."""
-    failures = [e for e in result.all_events if e.is_step_failure]
-    reasons = [f"{e.step_key}: {_said(e.step_failure_data)}" for e in failures]
     # a failed blocking check names itself only; its description says what was wrong and what to do
-    reasons += [f"check {ev.asset_key.to_user_string()} {ev.check_name}: {ev.description or 'failed'}"
-                for ev in result.get_asset_check_evaluations()
-                if not ev.passed and ev.blocking and ev.severity == dg.AssetCheckSeverity.ERROR]
+    checks = [f"check {ev.asset_key.to_user_string()} {ev.check_name}: {ev.description or 'failed'}"
+              for ev in result.get_asset_check_evaluations()
+              if not ev.passed and ev.blocking and ev.severity == dg.AssetCheckSeverity.ERROR]
+    # the step that stopped on such a check only repeats it, behind Dagster's class name
+    failures = [e for e in result.all_events if e.is_step_failure
+                and not (checks and _innermost(e.step_failure_data.error).cls_name == "DagsterAssetCheckFailedError")]
+    reasons = [f"{e.step_key}: {_said(e.step_failure_data)}" for e in failures] + checks
     if not reasons:  # the run failed outside a step: a resource that refused its settings or the lock
         errors = [getattr(e.event_specific_data, "error", None) for e in result.all_events if e.is_failure]
         reasons = [_root_cause(err) for err in errors if err is not None]
@@ -192,9 +194,13 @@ def _said(failure) -> str:
 
 def _root_cause(error) -> str:
     """The innermost error's message: the one that names the file and what to do."""
+    return _innermost(error).message.strip()
+
+
+def _innermost(error):
     while error.cause is not None:
         error = error.cause
-    return error.message.strip()
+    return error
 
 
 def _n(value: int | None) -> str:

@@ -132,7 +132,8 @@ def test_blocking_check_failure_stops_what_depends_on_it(tmp_path):
     assert not result.success
     check = evaluations(result)[("staging/civil_registry", REGISTRY_COMPLETE)]
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
-    assert check.description == "1 of 6 civil_registry rows quarantined (17%); top reason: unknown_pekerjaan."
+    assert check.description == ("1 of 6 civil_registry rows quarantined (17%); top reason: unknown_pekerjaan. "
+                                 "Every Dukcapil row must load: fix the file or the occupation reference, then rerun.")
     done = materialised(result)
     assert "staging/civil_registry" in done and "marts/workers" in done  # what does not depend on it goes on
     assert "marts/coverage_by_region" not in done and "publish/analytics" not in done
@@ -147,6 +148,8 @@ def test_run_snapshot_names_the_blocking_check_and_why(tmp_path):
         run_snapshot(make_warehouse(landing, tmp_path / "warehouse"), SAMPLE_DATE)
     assert "check staging/pu_workers mostly_loaded: 5 of 6 pu_workers rows quarantined (83%)" in str(err.value)
     assert "top reason: invalid_tanggal_mulai" in str(err.value)
+    assert "get a complete delivery and rerun" in str(err.value)  # and what to do
+    assert "DagsterAssetCheckFailedError" not in str(err.value)
 
 
 def test_damaged_but_readable_delivery_is_published_with_warnings(tmp_path):
