@@ -1,17 +1,37 @@
 """Shared fixtures: real pipeline runs on small landing zones, in temporary folders."""
 
 import shutil
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from pipelines.cli import run_snapshot
-from warehouse.resources import Warehouse
+from warehouse.resources import PROJECT_DIR, Warehouse
 
 CONTRACT_SAMPLE = Path(__file__).parent / "data" / "contract_sample"
 SAMPLE_DATE = date(2025, 6, 8)
 TEST_KEY = "test-secret-key"
+
+
+LOCK_HOLDER = """
+import sys, time
+from pathlib import Path
+from warehouse.lock import writer_lock
+with writer_lock(Path(sys.argv[1]), command=sys.argv[2]):
+    print("holding", flush=True)
+    time.sleep(600)
+"""
+
+
+def hold_lock_elsewhere(warehouse_dir: Path, command: str) -> subprocess.Popen:
+    """Another process holding the writer lock of `warehouse_dir` as `command` (until killed); returns once held."""
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(warehouse_dir), command], cwd=PROJECT_DIR,
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "holding"
+    return holder
 
 
 def make_warehouse(landing: Path, warehouse_dir: Path, **settings) -> Warehouse:

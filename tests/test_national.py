@@ -4,8 +4,6 @@ provinces once. Real generated landing zones, real Dagster runs, real DuckDB fil
 
 import json
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from datetime import date
@@ -22,7 +20,8 @@ from pipelines.national import defs, national_summary, province_landing_sensor, 
 from sample.generator import generate
 from warehouse.lock import writer_lock
 from warehouse.partitions import SNAPSHOTS
-from warehouse.resources import PROJECT_DIR, NationalWarehouse
+from tests.conftest import hold_lock_elsewhere
+from warehouse.resources import NationalWarehouse
 
 DAY = date(2025, 6, 8)
 KEY = "national-test-key-0123456789abcdef"  # `jamsostek run` refuses keys under 32 bytes
@@ -255,23 +254,6 @@ def test_wait_lets_the_national_run_wait_for_a_busy_province(tmp_path, monkeypat
     assert "Provinces run: 74" in capsys.readouterr().out
 
 
-HOLDER = """
-import sys, time
-from pathlib import Path
-from warehouse.lock import writer_lock
-with writer_lock(Path(sys.argv[1]), command=sys.argv[2]):
-    print("holding", flush=True)
-    time.sleep(600)
-"""
-
-
-def _held_by_another_process(folder: Path, command: str) -> subprocess.Popen:
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(folder), command], cwd=PROJECT_DIR,
-                              stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "holding"
-    return holder
-
-
 def test_a_second_national_run_is_refused_while_one_holds_the_national_warehouse(tmp_path, monkeypatch, capsys):
     """A second `jamsostek national` would rewrite the province databases the first one is reading: it is
     refused at once (or waits, with --wait), naming the run that holds the warehouse, and runs nothing."""
@@ -280,7 +262,7 @@ def test_a_second_national_run_is_refused_while_one_holds_the_national_warehouse
     for variable, value in (("LANDING_DIR", warehouse.landing_dir), ("WAREHOUSE_DIR", warehouse.warehouse_dir),
                             ("PSEUDONYM_KEY", KEY), ("LINKAGE_MODEL", warehouse.linkage_model)):
         monkeypatch.setenv(f"JAMSOSTEK_{variable}", value)
-    holder = _held_by_another_process(Path(warehouse.warehouse_dir), "jamsostek national --date 2025-06-08")
+    holder = hold_lock_elsewhere(Path(warehouse.warehouse_dir), "jamsostek national --date 2025-06-08")
     try:
         assert main(["national", "--date", DAY.isoformat()]) == 1
     finally:
@@ -296,7 +278,7 @@ def test_the_national_step_does_not_read_a_province_while_it_is_written(national
     half-written run, or DuckDB's own lock error): it fails naming the province and the holder, then links
     again once the province is free."""
     warehouse, _, _ = national
-    holder = _held_by_another_process(Path(warehouse.warehouse_dir) / "provinces" / "74", "jamsostek run --date x")
+    holder = hold_lock_elsewhere(Path(warehouse.warehouse_dir) / "provinces" / "74", "jamsostek run --date x")
     try:
         failed = _national_step(warehouse, DAY)
     finally:

@@ -18,7 +18,7 @@ import pytest
 from assets.publish import (OPEN, PUBLICATION, RESTRICTED, SUPPRESSED, build_analytics, open_tier_problems,
                             parquet_dir, tier_tables)
 from pipelines.cli import main, run_snapshot
-from tests.conftest import CONTRACT_SAMPLE, SAMPLE_DATE, copy_warehouse, make_warehouse
+from tests.conftest import CONTRACT_SAMPLE, SAMPLE_DATE, copy_warehouse, hold_lock_elsewhere, make_warehouse
 from warehouse.resources import DEMO_PSEUDONYM_KEY
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -240,22 +240,10 @@ def test_a_stale_wal_an_analyst_left_does_not_harm_later_readers(published, tmp_
 
 # --- runs that coordinate ----------------------------------------------------------------------------------
 
-HOLDER = """
-import sys, time
-from pathlib import Path
-from warehouse.lock import writer_lock
-with writer_lock(Path(sys.argv[1]), command="jamsostek run --date 2025-06-08"):
-    print("holding", flush=True)
-    time.sleep(600)
-"""
-
-
 def test_a_second_run_gets_the_lock_message_and_a_dead_holder_frees_it(env, capsys):
     warehouse_dir = env / "warehouse"
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(warehouse_dir)], cwd=PROJECT,
-                              stdout=subprocess.PIPE, text=True)
+    holder = hold_lock_elsewhere(warehouse_dir, "jamsostek run --date 2025-06-08")
     try:
-        assert holder.stdout.readline().strip() == "holding"
         assert main(["run", "--date", SAMPLE_DATE.isoformat()]) == 1
         err = capsys.readouterr().err
         assert f"is being written by process {holder.pid}" in err and "jamsostek run --date 2025-06-08" in err
