@@ -80,20 +80,13 @@ def checked_province(warehouse: NationalWarehouse, province: str) -> Warehouse:
     """`province_warehouse`, its settings validated as a run's are. Raises BadSetting naming the province."""
     try:
         here = province_warehouse(warehouse, province)
-    except BadSetting as exc:
-        raise BadSetting(f"province {province}: {exc}") from None
-    try:
+        if province in warehouse.areas():  # the area came from JAMSOSTEK_PROVINCE_AREAS: name that, not the fallback
+            here.check_area(f"JAMSOSTEK_PROVINCE_AREAS gives it {here.area_code!r}, which", unlisted=(
+                f"The shipped regions reference covers Sulawesi Tenggara (74) only: for province {province}, put a "
+                "regions file that lists its regencies in a reference folder of your own (JAMSOSTEK_REFERENCE_DIR)."))
         here.validate()
     except BadSetting as exc:
-        said = str(exc)
-        if province in warehouse.areas():  # the area came from JAMSOSTEK_PROVINCE_AREAS: name that, not the fallback
-            said = said.replace(f"JAMSOSTEK_AREA_CODE={here.area_code!r}",
-                                f"JAMSOSTEK_PROVINCE_AREAS gives it {here.area_code!r}, which")
-        if "is not a region code" in said:
-            said += (f" The shipped regions reference covers Sulawesi Tenggara (74) only: for province {province}, "
-                     "put a regions file that lists its regencies in a reference folder of your own "
-                     "(JAMSOSTEK_REFERENCE_DIR).")
-        raise BadSetting(f"province {province}: {said}") from None
+        raise BadSetting(f"province {province}: {exc}") from None
     return here
 
 

@@ -64,17 +64,7 @@ class Warehouse(dg.ConfigurableResource):
 
     def validate(self) -> None:
         """Fail at start, naming the setting, when a setting cannot work (run start, `jamsostek run`)."""
-        regions = self.reference / REGIONS_FILE
-        if not regions.is_file():
-            raise BadSetting(f"JAMSOSTEK_REFERENCE_DIR={self.reference_dir}: no {REGIONS_FILE} there.")
-        with regions.open(newline="", encoding="utf-8") as f:
-            levels = {row["code"]: row["level"] for row in csv.DictReader(f)}
-        if self.area_code not in levels:
-            raise BadSetting(f"JAMSOSTEK_AREA_CODE={self.area_code!r} is not a region code of {regions} "
-                             "(dotted Kepmendagri code, e.g. 74.71 for Kota Kendari).")
-        if levels[self.area_code] != "regency":  # the rate is a regency's: its districts and villages roll up to it
-            raise BadSetting(f"JAMSOSTEK_AREA_CODE={self.area_code!r} is a {levels[self.area_code]}; give the code of a "
-                             "regency or city (kabupaten/kota), e.g. 74.71 for Kota Kendari.")
+        self.check_area(f"JAMSOSTEK_AREA_CODE={self.area_code!r}")
         if self.identity_method not in IDENTITY_METHODS:
             raise BadSetting(f"JAMSOSTEK_IDENTITY_METHOD={self.identity_method!r}: use one of {', '.join(IDENTITY_METHODS)}.")
         if self.linkage_engine not in LINKAGE_ENGINES:
@@ -84,6 +74,22 @@ class Warehouse(dg.ConfigurableResource):
                              "./dev: JAMSOSTEK_EXTRAS=spark) and a Java runtime (docs/scaling.md).")
         if self.disclosure_threshold < 1:
             raise BadSetting(f"JAMSOSTEK_DISCLOSURE_THRESHOLD={self.disclosure_threshold}: use a whole number, 1 or more.")
+
+    def check_area(self, named: str, unlisted: str = "") -> None:
+        """Raise BadSetting, beginning with `named` (the setting the area came from), unless `area_code` is a
+        regency of the regions reference: the rate is a regency's, its districts and villages roll up to it.
+        `unlisted`: a sentence added when the reference does not list the code at all."""
+        regions = self.reference / REGIONS_FILE
+        if not regions.is_file():
+            raise BadSetting(f"JAMSOSTEK_REFERENCE_DIR={self.reference_dir}: no {REGIONS_FILE} there.")
+        with regions.open(newline="", encoding="utf-8") as f:
+            levels = {row["code"]: row["level"] for row in csv.DictReader(f)}
+        if self.area_code not in levels:
+            raise BadSetting(f"{named} is not a region code of {regions} "
+                             "(dotted Kepmendagri code, e.g. 74.71 for Kota Kendari)." + (f" {unlisted}" if unlisted else ""))
+        if levels[self.area_code] != "regency":
+            raise BadSetting(f"{named} is a {levels[self.area_code]}; give the code of a "
+                             "regency or city (kabupaten/kota), e.g. 74.71 for Kota Kendari.")
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["Warehouse"]:
