@@ -132,8 +132,9 @@ def spark_model(model: dict) -> dict:
 # --- the engine ------------------------------------------------------------------------------------
 
 def splink(con: duckdb.DuckDBPyConnection, select: str, model: dict):
-    """(linker, db_api, connection, splink version) on Spark: the rows of `select` (a query on the pipeline
-    connection `con`) registered as `records`, through a Parquet file that DuckDB writes."""
+    """(linker_on, db_api, connection, splink version) on Spark: the rows of `select` (a query on the pipeline
+    connection `con`) as view `records`, through a Parquet file that DuckDB writes; `linker_on(view)`: a linker
+    with `model` on that view or another of the session."""
     import splink as splink_package
     from splink import Linker, SparkAPI
 
@@ -148,11 +149,11 @@ def splink(con: duckdb.DuckDBPyConnection, select: str, model: dict):
     db_api = SparkAPI(spark_session=spark, break_lineage_method=method)
     path = spark_con.spool / "records.parquet"
     con.execute(f"COPY ({select}) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 100000)")
-    records = spark.read.parquet(str(path))
+    spark.read.parquet(str(path)).createOrReplaceTempView("records")
     spark_con.views.add("records")
-    table = db_api.register(records, table_name="records")
-    linker = Linker(table, spark_model(model), log_level=None)
-    return linker, db_api, spark_con, splink_package.__version__
+    settings = spark_model(model)
+    return (lambda view: Linker(db_api.register(view, table_name=view), settings, log_level=None),
+            db_api, spark_con, splink_package.__version__)
 
 
 CREATE = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP\s+|TEMPORARY\s+)?(TABLE|VIEW)\s+(\w+)\s+AS\s+(.*)$",
