@@ -725,8 +725,8 @@ def _score(con: duckdb.DuckDBPyConnection, splink: Engine, pairs: int, pairs_per
         JOIN records r ON r.unique_id = c.id ORDER BY c.chunk, r.unique_id""")
     frequencies = {column: splink.linker.table_management.compute_tf_table(column) for column in _tf_columns()}
     numbers = [row[0] for row in splink.con.execute("SELECT DISTINCT chunk FROM scoring_pairs ORDER BY chunk").fetchall()]
-    for chunk in numbers:
-        records, ids = f"scoring_records_{chunk}", f"scoring_pairs_{chunk}"  # Splink registers a table name once
+    for i, chunk in enumerate(numbers):  # (Spark's hash is signed: a chunk number may be negative)
+        records, ids = f"scoring_records_{i}", f"scoring_pairs_{i}"  # Splink registers a table name once
         splink.con.execute(f"CREATE VIEW {records} AS SELECT * EXCLUDE (chunk) FROM scoring_records WHERE chunk = {chunk}")
         linker = splink.linker_on(records)
         for column, frequency in frequencies.items():
