@@ -287,24 +287,22 @@ def blocking_sql(table: str, out: str = "blocked") -> list[str]:
     """Statements that create table `out` (rule, id_l, id_r): the candidate pairs of `table`, each pair once,
     under the rule that found it first. DuckDB SQL (transpiled for Spark).
 
-    One rule at a time, its keys and its pairs tables of their own, block sizes by GROUP BY: every statement's
-    working set is one rule's and spills where it must. One query holding every rule's keys at once (windows
-    over 13 materialised CTEs) ran out of memory at 50 million registrations under an 8 GB limit."""
-    def key(cols: tuple[str, ...]) -> str:
-        return f"CASE WHEN {' AND '.join(f'({c}) IS NOT NULL' for c in cols)} THEN hash({', '.join(cols)}) END"
-
+    One rule at a time: its keys (one per record, per name word for an `explode` rule; a record without every
+    column of the rule has none) with their block's size, then its pairs, each a table of its own, so that every
+    statement's working set is one rule's and spills where it must. One query holding every rule's keys at once
+    (windows over 13 materialised CTEs) ran out of memory at 50 million registrations under an 8 GB limit."""
     statements, parts = [], []
     for i, rule in enumerate(BLOCKING_RULES.values()):
         source = (f"(SELECT *, unnest(name_tokens) AS name_word FROM {table})" if rule.explode else table)
-        statements += [
-            f"""CREATE OR REPLACE TABLE {out}_keys AS
-                SELECT DISTINCT unique_id, {key(rule.columns)} AS k, nik_trusted AS trusted, nik FROM {source}""",
-            # each key of a block within the cap, with the block's size n: made once, read by every join below
-            f"""CREATE OR REPLACE TABLE {out}_sized AS
-                SELECT x.*, b.n FROM {out}_keys x
-                JOIN (SELECT k, count(*) AS n FROM {out}_keys WHERE k IS NOT NULL GROUP BY k
-                      HAVING count(*) <= {rule.cap}) b ON b.k = x.k""",
-        ]
+        present = " AND ".join(f"({column}) IS NOT NULL" for column in rule.columns)
+        # each key of a block within the cap, with the block's size n: made once, read by every join below
+        statements.append(f"""CREATE OR REPLACE TABLE {out}_sized AS
+            WITH keys AS MATERIALIZED (
+                SELECT {"DISTINCT" if rule.explode else ""} unique_id, hash({", ".join(rule.columns)}) AS k,
+                       nik_trusted AS trusted, nik
+                FROM {source} WHERE {present})
+            SELECT x.*, b.n FROM keys x
+            JOIN (SELECT k, count(*) AS n FROM keys GROUP BY k HAVING count(*) <= {rule.cap}) b ON b.k = x.k""")
         keys = f"{out}_sized"
         # each record without a trusted NIK to every other record of its key; records with one to each other
         # only in blocks within cap_trusted, never two of one NIK (stage one joined them). Each pair once.
@@ -322,7 +320,7 @@ def blocking_sql(table: str, out: str = "blocked") -> list[str]:
     statements.append(f"CREATE OR REPLACE TABLE {out} AS SELECT min(rule) AS rule, id_l, id_r "
                       f"FROM ({' UNION ALL '.join(parts)}) GROUP BY id_l, id_r")
     statements += [f"DROP TABLE {out}_{i}" for i in range(len(BLOCKING_RULES))]
-    statements += [f"DROP TABLE {out}_keys", f"DROP TABLE {out}_sized"]
+    statements.append(f"DROP TABLE {out}_sized")
     return statements
 
 
