@@ -18,19 +18,28 @@ per_person AS (
                    arg_max(domicile_village, (start_date, source, source_row)) FILTER (WHERE domicile_village IS NOT NULL) END,
                nik_district(min(person_nik))  -- the person's own NIK, not a mistyped copy on one form
            ) AS claimed_region,
-           -- the value most of their registrations give; a tie goes to the smallest value (mode() picks any)
-           list_sort(list_transform(map_entries(histogram(jenis_kelamin)), lambda e: {'n': -e.value::BIGINT, 'v': e.key}))[1].v AS sex,
-           list_sort(list_transform(map_entries(histogram(year(tanggal_lahir))), lambda e: {'n': -e.value::BIGINT, 'v': e.key}))[1].v AS birth_year,
            count(*) AS registrations
     FROM reg GROUP BY person_id
+),
+-- the value most of their registrations give; a tie goes to the smallest value (mode() picks any). Counted
+-- per (person, value) first: a histogram per person is a map per group, twice as slow at 4.9 million registrations
+sexes AS (
+    SELECT person_id, arg_min(jenis_kelamin, (-n, jenis_kelamin)) AS sex FROM (
+        SELECT person_id, jenis_kelamin, count(*) AS n FROM reg WHERE jenis_kelamin IS NOT NULL GROUP BY ALL)
+    GROUP BY person_id
+),
+years AS (
+    SELECT person_id, arg_min(birth_year, (-n, birth_year)) AS birth_year FROM (
+        SELECT person_id, year(tanggal_lahir) AS birth_year, count(*) AS n FROM reg WHERE tanggal_lahir IS NOT NULL GROUP BY ALL)
+    GROUP BY person_id
 ),
 -- a region of a province the reference list covers must be in it (a NIK can name a district that does not
 -- exist, e.g. 74.71.30): otherwise the region is unknown (NULL), never a region of its own, and not in the area
 known AS (
-    SELECT p.*, CASE WHEN r.code IS NOT NULL THEN p.claimed_region
+    SELECT p.*, s.sex, y.birth_year, CASE WHEN r.code IS NOT NULL THEN p.claimed_region
                      WHEN prov.code IS NULL AND regexp_full_match(p.claimed_region, '[0-9]{2}\.[0-9]{2}\.[0-9]{2}(\.[0-9]{4})?')
                      THEN p.claimed_region END AS region_code  -- another province's code is kept: outside the area
-    FROM per_person p
+    FROM per_person p LEFT JOIN sexes s USING (person_id) LEFT JOIN years y USING (person_id)
     LEFT JOIN reference.regions r ON r.code = p.claimed_region
     LEFT JOIN reference.regions prov ON prov.level = 'province' AND prov.code = substr(p.claimed_region, 1, 2)
 )
