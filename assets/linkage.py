@@ -73,10 +73,7 @@ FROM {records}
 # records carry it, at least one of them bears a name like this one: a typo can turn one person's
 # NIK into another's born the same day. It is confirmed when another record with a like name carries it.
 TRUST_SQL = """
-WITH named AS MATERIALIZED (  -- the records with their names' columns (written once, spilled if need be)
-    SELECT r.*, n.* EXCLUDE (nama) FROM ({features}) r LEFT JOIN {names} n ON r.nama IS NOT DISTINCT FROM n.nama
-),
-pairs AS (  -- records that share a NIK (one group at a time: few pairs)
+WITH pairs AS (  -- records that share a NIK (one group at a time: few pairs)
     SELECT a.unique_id, b.nik_agrees AS other_agrees,
            a.name_key = b.name_key OR len(list_intersect(a.name_tokens, b.name_tokens)) > 0
                OR jaro_winkler_similarity(a.name_key, b.name_key) >= 0.82 AS alike
@@ -123,16 +120,20 @@ def _require_workspace(con: duckdb.DuckDBPyConnection) -> None:
 def features(con: duckdb.DuckDBPyConnection, records: str, out: str = "link_features") -> int:
     """Table `out` in the current catalog (`workspace`): one row per record of `records` with the columns the
     model compares (names normalised by assets.names, each distinct name once, in bounded batches) and whether
-    its NIK is trusted. Set-based in DuckDB: no table passes through Python whole. One statement after the
-    names (their join to the records a materialised CTE, which spills): as three statements, each writing its
-    table, it took 24 s instead of 14 at 4.9 million registrations. Returns the number of records."""
+    its NIK is trusted. Set-based in DuckDB: no table passes through Python whole. Two statements after the
+    names, each writing a table (compressed, on disk): as one (a materialised CTE) it was 14 s instead of 18 at
+    4.9 million registrations, but at 50 million its uncompressed spill filled 50 GB of disk. Returns the
+    number of records."""
     _require_workspace(con)
     names.name_table(con, records, "link_names", column="nama")
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {out} AS "
-                    + TRUST_SQL.format(features=FEATURES_SQL.format(records=records), names="link_names"))
+        con.execute(f"""CREATE OR REPLACE TABLE named AS SELECT r.*, n.* EXCLUDE (nama)
+                        FROM ({FEATURES_SQL.format(records=records)}) r
+                        LEFT JOIN link_names n ON r.nama IS NOT DISTINCT FROM n.nama""")
+        con.execute(f"CREATE OR REPLACE TABLE {out} AS {TRUST_SQL}")
     finally:
-        con.execute("DROP TABLE IF EXISTS link_names")
+        for table in ("named", "link_names"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
     return first(con, f"SELECT count(*) FROM {out}")[0]
 
 
@@ -301,7 +302,7 @@ def blocking_sql(table: str, out: str = "blocked") -> list[str]:
         statements.append(f"""CREATE OR REPLACE TABLE {out}_sized AS
             WITH keys AS MATERIALIZED (
                 SELECT {"DISTINCT" if rule.explode else ""} unique_id, hash({", ".join(rule.columns)}) AS k,
-                       nik_trusted AS trusted, nik
+                       nik_trusted AS trusted, TRY_CAST(nik AS BIGINT) AS nik  -- 16 digits: a number, narrower
                 FROM {source} WHERE {present})
             SELECT x.*, b.n FROM keys x
             JOIN (SELECT k, count(*) AS n FROM keys GROUP BY k HAVING count(*) <= {rule.cap}) b ON b.k = x.k""")
