@@ -419,6 +419,21 @@ def test_namesakes_born_the_same_day_with_trusted_niks_are_paired_only_in_small_
     assert got == [(list(linkage.BLOCKING_RULES).index("birth_first_name"), pairs, trusted)]
 
 
+def test_blocking_never_pairs_two_records_of_one_trusted_nik_and_pairs_different_ones():
+    """Stage one joins records of one trusted NIK: blocking leaves their pair out and keeps the pairs with another
+    trusted NIK of the block (NIKs compared as numbers in the keys: 16 digits, so equal exactly when the text is)."""
+    with duckdb.connect() as con:
+        con.execute("""CREATE TABLE f AS SELECT i AS unique_id, DATE '1990-01-01' AS dob, 1990 AS birth_year,
+                              '0101' AS birth_md, 'rizal' AS name_first, 'rizal' AS name_last, 'rizal' AS name_key,
+                              'rizal' AS name_sorted, ['rizal'] AS name_tokens, NULL::VARCHAR AS village,
+                              CASE WHEN i < 2 THEN '7471010101900001' ELSE '7471010101900002' END AS nik,
+                              true AS nik_trusted
+                       FROM range(3) t(i)""")
+        for statement in linkage.blocking_sql("f"):
+            con.execute(statement)
+        assert con.execute("SELECT id_l, id_r FROM blocked ORDER BY ALL").fetchall() == [(0, 2), (1, 2)]
+
+
 def test_a_workspace_opens_on_a_read_only_connection(tmp_path):
     """An analyst's or benchmark's read-only connection to the pipeline database can still link: the workspace is
     a file of its own, attached read-write."""
