@@ -894,8 +894,8 @@ SELECT g2, g1, a2, a1, max(p) FROM e GROUP BY ALL
 
 RESOLVED_SQL = """
 CREATE OR REPLACE TABLE resolved AS
-WITH rec AS (  -- the columns used below, not the features' all: rec is read five times
-    SELECT f.unique_id, f.source, f.source_row, f.record_key, f.nik, f.nik_valid, f.nik_trusted, g.grp, g.anchored, lb.label,
+WITH rec AS (
+    SELECT f.*, g.grp, g.anchored, lb.label,
            count(*) OVER (PARTITION BY g.grp) AS group_size,
            count(*) OVER (PARTITION BY lb.label) AS person_size
     FROM link_features f JOIN link_groups g USING (unique_id) JOIN link_labels lb USING (grp)
