@@ -626,11 +626,10 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
             estimation = Future()
             estimation.set_result(_model_of_run(con, options, stats))
             lap("estimation")
-            stats.pop("estimation_seconds")  # the lap says it
 
         def settle() -> dict:
             """The run's model (waiting for its estimation), with its prior and acceptance; kept in link_model."""
-            model, meta = estimation.result()
+            model, meta, _ = estimation.result()
             accept = options.accept if options.accept is not None else meta.get("accept", ACCEPT)
             stats.update(accept=accept, review_band=options.review_band or (accept / 2, max(REVIEW_HIGH, accept)))
             model["probability_two_random_records_match"] = stats["prior"] = run_prior(con)
@@ -657,7 +656,7 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
                     linker = splink.linker  # made with the settled model
                     if overlap:  # the wait for what was left of it when blocking was done, and its own time
                         lap("estimation")
-                        seconds["estimation_beside_blocking"] = stats.pop("estimation_seconds")
+                        seconds["estimation_beside_blocking"] = estimation.result()[2]
                     if options.charts_dir is not None:
                         stats["charts"] = write_charts(linker, Path(options.charts_dir))
                     band = stats["review_band"]
@@ -677,11 +676,10 @@ def _resolve_probabilistic(con: duckdb.DuckDBPyConnection, records: str, options
     return stats
 
 
-def _model_of_run(con: duckdb.DuckDBPyConnection, options: Options, stats: dict) -> tuple[dict, dict]:
-    """(The Splink model this run scores with, the model file's header): the shipped model, re-estimated on the
-    run's records (table link_features) unless `options.estimate` is off, or one trained on them from the
-    structure's defaults. Notes in `stats` where the parameters came from and how long that took (model,
-    estimation, estimation_seconds)."""
+def _model_of_run(con: duckdb.DuckDBPyConnection, options: Options, stats: dict) -> tuple[dict, dict, float]:
+    """(The Splink model this run scores with, the model file's header, seconds it took): the shipped model,
+    re-estimated on the run's records (table link_features) unless `options.estimate` is off, or one trained on
+    them from the structure's defaults. Notes in `stats` where the parameters came from (model, estimation)."""
     clock = time.perf_counter()
     if options.model_path is None:
         stats["model"], stats["estimation"] = "trained on this run", "estimated on this run from the structure's defaults"
@@ -692,8 +690,7 @@ def _model_of_run(con: duckdb.DuckDBPyConnection, options: Options, stats: dict)
         stats["estimation"] = "shipped parameters, as they are"
         if options.estimate:
             model, stats["estimation"] = estimate(con, model, options.engine)
-    stats["estimation_seconds"] = round(time.perf_counter() - clock, 2)
-    return model, meta
+    return model, meta, round(time.perf_counter() - clock, 2)
 
 
 def _cursor_here(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
