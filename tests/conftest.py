@@ -36,7 +36,7 @@ def hold_lock_elsewhere(warehouse_dir: Path, command: str) -> subprocess.Popen:
 
 def make_warehouse(landing: Path, warehouse_dir: Path, **settings) -> Warehouse:
     """A warehouse on `landing`. The hand-written samples count a handful of people per cell, so their figures
-    are published unsuppressed (threshold 1) unless a test asks otherwise; tests/test_tiers.py tests suppression."""
+    are published unsuppressed (threshold 1) unless a test asks otherwise; tests/test_safety.py tests suppression."""
     settings.setdefault("disclosure_threshold", 1)
     return Warehouse(landing_dir=str(landing), warehouse_dir=str(warehouse_dir), pseudonym_key=TEST_KEY, **settings)
 
