@@ -72,23 +72,38 @@ FROM {records}
 # A NIK is trusted when it agrees with the record's birth date and sex and, if other agreeing
 # records carry it, at least one of them bears a name like this one: a typo can turn one person's
 # NIK into another's born the same day. It is confirmed when another record with a like name carries it.
-TRUST_SQL = """
-WITH pairs AS (  -- records that share a NIK (one group at a time: few pairs)
-    SELECT a.unique_id, b.nik_agrees AS other_agrees,
+# The records that share a NIK with another, narrow (a record is its source and source_row):
+NIK_SHARED_SQL = """
+WITH r AS (
+    SELECT source, source_row, nik, coalesce(nik_agrees, false) AS nik_agrees, nama
+    FROM {records} WHERE regexp_full_match(nik, '[0-9]{{16}}')
+)
+SELECT r.source, r.source_row, r.nik, r.nik_agrees, n.name_key, n.name_tokens
+FROM r SEMI JOIN (SELECT nik FROM r GROUP BY nik HAVING count(*) > 1) shared USING (nik)
+LEFT JOIN link_names n ON r.nama IS NOT DISTINCT FROM n.nama
+"""
+# and for each of them, how many others carry its NIK: agreeing, of a like name, both
+NIK_PARTNERS_SQL = """
+WITH pairs AS (
+    SELECT a.source, a.source_row, b.nik_agrees AS other_agrees,
            a.name_key = b.name_key OR len(list_intersect(a.name_tokens, b.name_tokens)) > 0
                OR jaro_winkler_similarity(a.name_key, b.name_key) >= 0.82 AS alike
-    FROM named a JOIN named b ON a.nik = b.nik AND a.unique_id <> b.unique_id
-),
-partners AS (
-    SELECT unique_id, count(*) FILTER (WHERE other_agrees) AS agreeing, count(*) FILTER (WHERE alike) AS alike,
-           count(*) FILTER (WHERE other_agrees AND alike) AS alike_agreeing
-    FROM pairs GROUP BY unique_id
+    FROM link_nik_shared a JOIN link_nik_shared b
+      ON a.nik = b.nik AND NOT (a.source = b.source AND a.source_row = b.source_row)
 )
-SELECT n.*,
-       n.nik_agrees AND coalesce(p.agreeing = 0 OR p.alike_agreeing > 0, true) AS nik_trusted,
+SELECT source, source_row, count(*) FILTER (WHERE other_agrees) AS agreeing, count(*) FILTER (WHERE alike) AS alike,
+       count(*) FILTER (WHERE other_agrees AND alike) AS alike_agreeing
+FROM pairs GROUP BY source, source_row
+"""
+# every record with the columns the model compares: its own, its name's, its NIK's trust
+LINK_FEATURES_SQL = """
+SELECT r.*, n.* EXCLUDE (nama),
+       r.nik_agrees AND coalesce(p.agreeing = 0 OR p.alike_agreeing > 0, true) AS nik_trusted,
        coalesce(p.alike > 0, false) AS nik_confirmed
-FROM named n LEFT JOIN partners p USING (unique_id)
-ORDER BY n.unique_id
+FROM ({features}) r
+LEFT JOIN link_names n ON r.nama IS NOT DISTINCT FROM n.nama
+LEFT JOIN link_nik_partners p ON p.source = r.source AND p.source_row = r.source_row
+ORDER BY r.unique_id  -- Splink's seeded sampling of pairs depends on the rows' order
 """
 
 
@@ -120,19 +135,19 @@ def _require_workspace(con: duckdb.DuckDBPyConnection) -> None:
 def features(con: duckdb.DuckDBPyConnection, records: str, out: str = "link_features") -> int:
     """Table `out` in the current catalog (`workspace`): one row per record of `records` with the columns the
     model compares (names normalised by assets.names, each distinct name once, in bounded batches) and whether
-    its NIK is trusted. Set-based in DuckDB: no table passes through Python whole. Two statements after the
-    names, each writing a table (compressed, on disk): as one (a materialised CTE) it was 14 s instead of 18 at
-    4.9 million registrations, but at 50 million its uncompressed spill filled 50 GB of disk. Returns the
-    number of records."""
+    its NIK is trusted. Set-based in DuckDB: no table passes through Python whole. The wide table is written
+    once, after the narrow ones its trust comes from (each table is written compressed, on disk: one statement
+    with materialised CTEs spilled uncompressed and filled 50 GB of disk at 50 million registrations).
+    Records are told apart by (source, source_row). Returns the number of records."""
     _require_workspace(con)
     names.name_table(con, records, "link_names", column="nama")
     try:
-        con.execute(f"""CREATE OR REPLACE TABLE named AS SELECT r.*, n.* EXCLUDE (nama)
-                        FROM ({FEATURES_SQL.format(records=records)}) r
-                        LEFT JOIN link_names n ON r.nama IS NOT DISTINCT FROM n.nama""")
-        con.execute(f"CREATE OR REPLACE TABLE {out} AS {TRUST_SQL}")
+        con.execute(f"CREATE OR REPLACE TABLE link_nik_shared AS {NIK_SHARED_SQL.format(records=records)}")
+        con.execute(f"CREATE OR REPLACE TABLE link_nik_partners AS {NIK_PARTNERS_SQL}")
+        con.execute(f"CREATE OR REPLACE TABLE {out} AS "
+                    + LINK_FEATURES_SQL.format(features=FEATURES_SQL.format(records=records)))
     finally:
-        for table in ("named", "link_names"):
+        for table in ("link_nik_partners", "link_nik_shared", "link_names"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
     return first(con, f"SELECT count(*) FROM {out}")[0]
 
@@ -369,22 +384,36 @@ class Engine:
         return self._linker
 
 
+def _sample_filter(con: duckdb.DuckDBPyConnection, table: str, most: int | None) -> tuple[str, int, int]:
+    """(A WHERE clause that keeps at most about `most` records of `table` and more than half as many, the
+    records kept, the records): one record in every ceil(records / most), by a hash of unique_id (the same
+    records on every run and thread count); all of them when they are no more than `most` (or `most` is None)."""
+    records = first(con, f"SELECT count(*) FROM {table}")[0]
+    if most is None or records <= most:
+        return "true", records, records
+    where = f"hash(unique_id) % {math.ceil(records / most)} = 0"
+    return where, first(con, f"SELECT count(*) FROM {table} WHERE {where}")[0], records
+
+
 @contextmanager
 def _splink(con: duckdb.DuckDBPyConnection, model: dict | Callable[[], dict], engine: str = "duckdb",
-            table: str = "link_features") -> Iterator[Engine]:
-    """Splink on the records of table `table` (its SPLINK_COLUMNS, as Splink's table `records`), with the
-    model `model` (or what calling it returns, asked once, when a linker is first made; spark asks at once).
+            table: str = "link_features", where: str = "true") -> Iterator[Engine]:
+    """Splink on the records of table `table` (its SPLINK_COLUMNS, as Splink's table `records`; only those
+    for which `where` holds), with the model `model` (or what calling it returns, asked once, when a linker
+    is first made; spark asks at once).
 
     duckdb: an on-disk scratch database in the spill directory, attached to the pipeline connection, its
-    `records` a view of `table`; Splink works on a cursor of that connection, so under the pipeline database's
-    memory limit and spill directory (warehouse/db.py), and its results are read back by SQL. The file is
-    deleted afterwards. spark: the same model and SQL on a Spark session, through Parquet (assets/spark_engine.py).
+    `records` a view of `table` (a table of the records kept, when `where` keeps some); Splink works on a
+    cursor of that connection, so under the pipeline database's memory limit and spill directory
+    (warehouse/db.py), and its results are read back by SQL. The file is deleted afterwards. spark: the same
+    model and SQL on a Spark session, through Parquet (assets/spark_engine.py).
     """
     columns = ", ".join(SPLINK_COLUMNS)
     settled = functools.cache(model) if callable(model) else (lambda: model)
     if engine == "spark":
         from assets import spark_engine
-        linker_on, db_api, spark_con, version = spark_engine.splink(con, f"SELECT {columns} FROM {table}", settled())
+        linker_on, db_api, spark_con, version = spark_engine.splink(con, f"SELECT {columns} FROM {table} WHERE {where}",
+                                                                    settled())
         try:
             yield Engine(linker_on, db_api, spark_con, version, spark_con.export)
         finally:
@@ -398,8 +427,11 @@ def _splink(con: duckdb.DuckDBPyConnection, model: dict | Callable[[], dict], en
     logging.getLogger("splink").setLevel(logging.ERROR)  # its per-level training notes go to the metadata instead
     home = first(con, "SELECT current_database()")[0]
     with scratch(con, "linkage_splink") as name:
-        # a view: the records are read where they are (a copy cost 3 s at 4.9 million)
-        con.execute(f"CREATE VIEW {name}.records AS SELECT {columns} FROM {home}.{table}")
+        # all records: a view, read where they are (a copy cost 3 s at 4.9 million); a sample: its own table,
+        # which Splink reads several times. In unique_id order, as link_features: Splink's seeded sampling of
+        # pairs depends on the rows' order
+        con.execute(f"CREATE VIEW {name}.records AS SELECT {columns} FROM {home}.{table}" if where == "true" else
+                    f"CREATE TABLE {name}.records AS SELECT {columns} FROM {home}.{table} WHERE {where} ORDER BY unique_id")
         cursor = con.cursor()  # same database instance: the same memory limit and spill directory
         try:
             cursor.execute(f"USE {name}")  # Splink's tables go to the scratch file
@@ -422,8 +454,9 @@ def _check_structure(model: dict) -> None:
 
 
 def train(con: duckdb.DuckDBPyConnection, table: str = "link_features", *, start: dict | None = None, seed: int = 42,
-          u_pairs: float = 2e6, em_pairs: float = 3e6, engine: str = "duckdb") -> dict:
-    """Estimate the model's parameters without labels: u by random sampling, m by EM on two blockings.
+          u_pairs: float = 2e6, em_pairs: float = 3e6, engine: str = "duckdb", where: str = "true") -> dict:
+    """Estimate the model's parameters without labels: u by random sampling, m by EM on two blockings, on the
+    records of `table` for which `where` holds.
 
     `start`: the parameters EM starts from (the shipped model, as a prior), else the structure's defaults.
     Random pairs are assumed to be different people; on small data they hold true duplicates too
@@ -434,7 +467,7 @@ def train(con: duckdb.DuckDBPyConnection, table: str = "link_features", *, start
     """
     start = copy.deepcopy(start) if start is not None else settings()
     start.pop("linker_uid", None)
-    with _splink(con, start, engine, table) as splink:
+    with _splink(con, start, engine, table, where) as splink:
         linker = splink.linker
         linker.training.estimate_probability_two_random_records_match(
             ["l.nik = r.nik AND l.nik_trusted AND r.nik_trusted"], recall=NIK_PAIR_RECALL)
@@ -467,24 +500,29 @@ def train(con: duckdb.DuckDBPyConnection, table: str = "link_features", *, start
 # too few pairs of each kind to go by and the shipped parameters are used as they are.
 MIN_RECORDS_TO_ESTIMATE = 2_000
 ESTIMATION_SEED = 42
+# Above this many registrations the parameters are estimated on a fixed sample of at most about this many:
+# u and m are shares of pairs, which a uniform sample of records keeps, while Splink's cost of drawing the pairs
+# grows with the records (4.9 million: 9.7 s on all, 8.3 s on 987,905, F1 0.99247 and 0.99252; docs/identity.md).
+ESTIMATION_MAX_RECORDS = 1_000_000
 
 
 def estimate(con: duckdb.DuckDBPyConnection, prior: dict, engine: str = "duckdb",
              table: str = "link_features") -> tuple[dict, str]:
-    """This run's parameters, estimated on its own records (table `table`) without labels, starting from
-    `prior` (the shipped model); the shipped model itself when the run is too small or EM finds nothing to
-    learn from."""
-    records = first(con, f"SELECT count(*) FROM {table}")[0]
+    """This run's parameters, estimated on its own records (table `table`; a fixed sample of about
+    ESTIMATION_MAX_RECORDS of them when there are more) without labels, starting from `prior` (the shipped
+    model); the shipped model itself when the run is too small or EM finds nothing to learn from."""
+    where, kept, records = _sample_filter(con, table, ESTIMATION_MAX_RECORDS)
     if records < MIN_RECORDS_TO_ESTIMATE:
         return copy.deepcopy(prior), (f"shipped parameters: {records:,} registrations, fewer than "
                                       f"{MIN_RECORDS_TO_ESTIMATE:,} to estimate on")
     try:
-        model = train(con, table, start=prior, seed=ESTIMATION_SEED, engine=engine)
+        model = train(con, table, start=prior, seed=ESTIMATION_SEED, engine=engine, where=where)
     except Exception as error:  # Splink refuses EM when a blocking yields no pairs: nothing to learn from
         if "splink" not in type(error).__module__ and "EM" not in str(error):
             raise
         return copy.deepcopy(prior), f"shipped parameters: estimation failed on this run ({error})"
-    return model, f"estimated on this run's {records:,} registrations (seed {ESTIMATION_SEED}), from the shipped model"
+    on = f"{records:,} registrations" if kept == records else f"{records:,} registrations, a fixed sample of {kept:,}"
+    return model, f"estimated on this run's {on} (seed {ESTIMATION_SEED}), from the shipped model"
 
 
 def save_model(model: dict, path: Path, *, trained_on: str, accept: float = ACCEPT, note: str = "") -> None:

@@ -304,6 +304,29 @@ def test_too_few_registrations_fall_back_to_the_shipped_parameters():
     assert model == prior and note.startswith("shipped parameters")
 
 
+def test_many_registrations_estimate_on_a_fixed_sample_whatever_the_thread_count(world, monkeypatch):
+    """Above linkage.ESTIMATION_MAX_RECORDS the parameters are estimated on a fixed sample of at most about that
+    many records (a hash of unique_id): the same sample and model at one thread and at two, and not the model that
+    all records give."""
+    prior, _ = linkage.load_model(PROJECT_DIR / "reference" / "linkage_model.json")
+    models = {}
+    with duckdb.connect(str(world["warehouse"].pipeline_db), read_only=True) as con:
+        load_macros(con)
+        with linkage.workspace(con) as (_, home):
+            records = linkage.features(con, f"{home}.staging.registrations")
+            models["all"] = linkage.estimate(con, prior)
+            monkeypatch.setattr(linkage, "ESTIMATION_MAX_RECORDS", records // 3)
+            for threads in (1, 2):
+                con.execute(f"SET threads = {threads}")
+                models[threads] = linkage.estimate(con, prior)
+    (whole, whole_note), (one, note), (two, note_two) = models["all"], models[1], models[2]
+    kept = int(note.split("a fixed sample of ")[1].split(" ")[0].replace(",", ""))
+    assert f"this run's {records:,} registrations, a fixed sample of" in note and note_two == note
+    share = records / -(-records // (records // 3))  # one record in every ceil(records / most), by its hash
+    assert share * 0.8 < kept < share * 1.2 and "sample" not in whole_note
+    assert one == two and one != whole and one != prior
+
+
 @pytest.mark.parametrize("nik_1, nik_2, look_alike", [
     (None, None, True),  # nothing but the names: a twin or a slip, review
     ("7471012701930001", "7471012701930002", True),  # consecutive serials: how twins' NIKs are issued
