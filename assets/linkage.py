@@ -905,10 +905,10 @@ DELETE FROM link_edges WHERE look_alike;
 ALTER TABLE link_edges DROP COLUMN look_alike;
 INSERT INTO link_edges SELECT id_l, id_r, 1.0 FROM link_decided WHERE decision = 'same';
 
--- groups: records sharing a trusted NIK are one group (stage one); every other record is its own
+-- groups: records sharing a trusted NIK are one group (stage one); every other record is its own. Numbered
+-- NIK groups first, by NIK (16 digits less 10^16: negative), then records by unique_id (positive)
 CREATE OR REPLACE TABLE link_groups AS
-SELECT unique_id,
-       dense_rank() OVER (ORDER BY CASE WHEN nik_trusted THEN 'n' || nik ELSE 'r' || lpad(unique_id::VARCHAR, 12, '0') END) AS grp,
+SELECT unique_id, CASE WHEN nik_trusted THEN nik::BIGINT - 10_000_000_000_000_000 ELSE unique_id END AS grp,
        nik_trusted AS anchored
 FROM link_features
 """
