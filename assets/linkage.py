@@ -55,9 +55,12 @@ DECISIONS = ("same", "different")
 
 # --- features --------------------------------------------------------------------------------------
 
+# unique_id: the record's rank by (record_key, source, source_row), numbered in a narrow table (link_ids) of its
+# own: numbered in the wide statement, the window sorted every column (0.5 GB more at 4.9 million registrations)
+LINK_IDS_SQL = """SELECT source, source_row, row_number() OVER (ORDER BY record_key, source, source_row) AS unique_id
+                  FROM {records}"""
 FEATURES_SQL = """
-SELECT row_number() OVER (ORDER BY record_key, source, source_row) AS unique_id,
-       source, source_row, record_key,
+SELECT i.unique_id, source, source_row, record_key,
        CASE WHEN regexp_full_match(nik, '[0-9]{{16}}') THEN nik END AS nik,
        CASE WHEN regexp_full_match(nik, '[0-9]{{16}}') THEN substr(nik, 1, 6) || substr(nik, 13, 4) END AS nik_rest,
        CASE WHEN regexp_full_match(nik, '[0-9]{{16}}') THEN substr(nik, 13, 4) END AS nik_serial,
@@ -65,7 +68,7 @@ SELECT row_number() OVER (ORDER BY record_key, source, source_row) AS unique_id,
        nama, tanggal_lahir AS dob, strftime(tanggal_lahir, '%Y%m%d') AS dob_text,
        year(tanggal_lahir) AS birth_year, strftime(tanggal_lahir, '%m%d') AS birth_md,
        jenis_kelamin AS sex, domicile_village AS village, substr(domicile_village, 1, 8) AS district
-FROM {records}
+FROM {records} JOIN link_ids i USING (source, source_row)
 """
 
 
@@ -142,12 +145,13 @@ def features(con: duckdb.DuckDBPyConnection, records: str, out: str = "link_feat
     _require_workspace(con)
     names.name_table(con, records, "link_names", column="nama")
     try:
+        con.execute(f"CREATE OR REPLACE TABLE link_ids AS {LINK_IDS_SQL.format(records=records)}")
         con.execute(f"CREATE OR REPLACE TABLE link_nik_shared AS {NIK_SHARED_SQL.format(records=records)}")
         con.execute(f"CREATE OR REPLACE TABLE link_nik_partners AS {NIK_PARTNERS_SQL}")
         con.execute(f"CREATE OR REPLACE TABLE {out} AS "
                     + LINK_FEATURES_SQL.format(features=FEATURES_SQL.format(records=records)))
     finally:
-        for table in ("link_nik_partners", "link_nik_shared", "link_names"):
+        for table in ("link_nik_partners", "link_nik_shared", "link_ids", "link_names"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
     return first(con, f"SELECT count(*) FROM {out}")[0]
 
