@@ -141,7 +141,8 @@ def features(con: duckdb.DuckDBPyConnection, records: str, out: str = "link_feat
     its NIK is trusted. Set-based in DuckDB: no table passes through Python whole. The wide table is written
     once, after the narrow ones its trust comes from (each table is written compressed, on disk: one statement
     with materialised CTEs spilled uncompressed and filled 50 GB of disk at 50 million registrations).
-    Records are told apart by (source, source_row). Returns the number of records."""
+    Records are told apart by (source, source_row). Returns the number of records; raises ValueError when two
+    records of `records` share a (source, source_row)."""
     _require_workspace(con)
     names.name_table(con, records, "link_names", column="nama")
     try:
@@ -150,10 +151,15 @@ def features(con: duckdb.DuckDBPyConnection, records: str, out: str = "link_feat
         con.execute(f"CREATE OR REPLACE TABLE link_nik_partners AS {NIK_PARTNERS_SQL}")
         con.execute(f"CREATE OR REPLACE TABLE {out} AS "
                     + LINK_FEATURES_SQL.format(features=FEATURES_SQL.format(records=records)))
+        records_in, rows = first(con, f"SELECT (SELECT count(*) FROM link_ids), (SELECT count(*) FROM {out})")
     finally:
         for table in ("link_nik_partners", "link_nik_shared", "link_ids", "link_names"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
-    return first(con, f"SELECT count(*) FROM {out}")[0]
+    if rows != records_in:  # a (source, source_row) twice joins its ids twice
+        con.execute(f"DROP TABLE {out}")
+        raise ValueError(f"{records}: some (source, source_row) is carried by more than one record ({records_in:,} "
+                         f"records gave {rows:,} rows); each registration must be one row of its source file")
+    return rows
 
 
 # --- the model -------------------------------------------------------------------------------------
@@ -512,7 +518,7 @@ ESTIMATION_MAX_RECORDS = 1_000_000
 
 def estimate(con: duckdb.DuckDBPyConnection, prior: dict, engine: str = "duckdb",
              table: str = "link_features") -> tuple[dict, str]:
-    """This run's parameters, estimated on its own records (table `table`; a fixed sample of about
+    """This run's parameters, estimated on its own records (table `table`; a fixed sample of at most about
     ESTIMATION_MAX_RECORDS of them when there are more) without labels, starting from `prior` (the shipped
     model); the shipped model itself when the run is too small or EM finds nothing to learn from."""
     where, kept, records = _sample_filter(con, table, ESTIMATION_MAX_RECORDS)

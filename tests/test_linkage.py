@@ -466,6 +466,25 @@ def test_a_workspace_opens_on_a_read_only_connection(tmp_path):
         assert linkage.features(con, "recs") == 2
 
 
+@pytest.mark.parametrize("second", ["('jakon', 1, 'b')", "('jakon', 1, 'a')"])
+def test_two_records_of_one_source_row_are_refused_by_name_not_multiplied(second):
+    """A record is its (source, source_row): input that holds one twice (a union taken twice, a national
+    source without its province prefix) would join its ids twice and count people twice; it is refused."""
+    with duckdb.connect() as con:
+        load_macros(con)
+        con.execute(f"""CREATE TEMP TABLE recs AS SELECT *, '7471016701930001' AS nik, true AS nik_valid,
+                            true AS nik_agrees, 'Wa Ode Nurhayati' AS nama, DATE '1993-01-27' AS tanggal_lahir,
+                            'P' AS jenis_kelamin, '74.71.01.1006' AS domicile_village
+                        FROM (VALUES ('jakon', 1, 'a'), {second}, ('pu_workers', 1, 'c')) t(source, source_row, record_key)""")
+        with pytest.raises(ValueError, match=r"recs: some \(source, source_row\) is carried by more than one record "
+                                             r"\(3 records gave 5 rows\)"):
+            linkage.features(con, "recs")
+        assert not con.execute("SELECT * FROM duckdb_tables() WHERE table_name = 'link_features'").fetchall()
+        con.execute("DELETE FROM recs WHERE record_key = 'c'")
+        con.execute("UPDATE recs SET source_row = 2 WHERE rowid = (SELECT max(rowid) FROM recs)")
+        assert linkage.features(con, "recs") == 2
+
+
 @pytest.mark.parametrize("pairs_per_chunk", [5_000, 997])
 def test_scoring_in_chunks_scores_every_pair_once_and_gives_the_same_links(world, pairs_per_chunk):
     """Splink scores the candidate pairs in chunks (so that 50 million registrations' comparison rows do not
