@@ -100,8 +100,8 @@ FROM pairs GROUP BY source, source_row
 """
 # every record with the columns the model compares: its own, its name's, its NIK's trust
 LINK_FEATURES_SQL = """
-SELECT r.*, n.* EXCLUDE (nama),
-       r.nik_agrees AND coalesce(p.agreeing = 0 OR p.alike_agreeing > 0, true) AS nik_trusted,
+SELECT r.*, n.* EXCLUDE (nama),  -- a NIK that is not 16 digits is never trusted, whatever nik_agrees says
+       r.nik IS NOT NULL AND r.nik_agrees AND coalesce(p.agreeing = 0 OR p.alike_agreeing > 0, true) AS nik_trusted,
        coalesce(p.alike > 0, false) AS nik_confirmed
 FROM ({features}) r
 LEFT JOIN link_names n ON r.nama IS NOT DISTINCT FROM n.nama
@@ -141,12 +141,16 @@ def features(con: duckdb.DuckDBPyConnection, records: str, out: str = "link_feat
     its NIK is trusted. Set-based in DuckDB: no table passes through Python whole. The wide table is written
     once, after the narrow ones its trust comes from (each table is written compressed, on disk: one statement
     with materialised CTEs spilled uncompressed and filled 50 GB of disk at 50 million registrations).
-    Records are told apart by (source, source_row). Returns the number of records; raises ValueError when two
-    records of `records` share a (source, source_row)."""
+    Records are told apart by (source, source_row). Returns the number of records; raises ValueError when a
+    record of `records` lacks its source or source_row, or two share them."""
     _require_workspace(con)
     names.name_table(con, records, "link_names", column="nama")
     try:
         con.execute(f"CREATE OR REPLACE TABLE link_ids AS {LINK_IDS_SQL.format(records=records)}")
+        unnamed = first(con, "SELECT count(*) FROM link_ids WHERE source IS NULL OR source_row IS NULL")[0]
+        if unnamed:  # it would join no id and be lost
+            raise ValueError(f"{records}: {unnamed:,} records have no source or no source_row; each registration "
+                             "must name its source file and row")
         con.execute(f"CREATE OR REPLACE TABLE link_nik_shared AS {NIK_SHARED_SQL.format(records=records)}")
         con.execute(f"CREATE OR REPLACE TABLE link_nik_partners AS {NIK_PARTNERS_SQL}")
         con.execute(f"CREATE OR REPLACE TABLE {out} AS "
@@ -155,7 +159,7 @@ def features(con: duckdb.DuckDBPyConnection, records: str, out: str = "link_feat
     finally:
         for table in ("link_nik_partners", "link_nik_shared", "link_ids", "link_names"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
-    if rows != records_in:  # a (source, source_row) twice joins its ids twice
+    if rows != records_in:  # every record joins one id at least (none unnamed): more rows is a pair twice
         con.execute(f"DROP TABLE {out}")
         raise ValueError(f"{records}: some (source, source_row) is carried by more than one record ({records_in:,} "
                          f"records gave {rows:,} rows); each registration must be one row of its source file")
@@ -395,7 +399,7 @@ class Engine:
 
 
 def _sample_filter(con: duckdb.DuckDBPyConnection, table: str, most: int | None) -> tuple[str, int, int]:
-    """(A WHERE clause that keeps at most about `most` records of `table` and more than half as many, the
+    """(A WHERE clause that keeps at most about `most` records of `table` and at least about half as many, the
     records kept, the records): one record in every ceil(records / most), by a hash of unique_id (the same
     records on every run and thread count); all of them when they are no more than `most` (or `most` is None)."""
     records = first(con, f"SELECT count(*) FROM {table}")[0]

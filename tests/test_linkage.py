@@ -466,23 +466,49 @@ def test_a_workspace_opens_on_a_read_only_connection(tmp_path):
         assert linkage.features(con, "recs") == 2
 
 
-@pytest.mark.parametrize("second", ["('jakon', 1, 'b')", "('jakon', 1, 'a')"])
-def test_two_records_of_one_source_row_are_refused_by_name_not_multiplied(second):
-    """A record is its (source, source_row): input that holds one twice (a union taken twice, a national
-    source without its province prefix) would join its ids twice and count people twice; it is refused."""
+@pytest.mark.parametrize("second, fourth, message", [
+    ("('jakon', 1, 'b')", "('pu_workers', 2, 'd')", r"some \(source, source_row\) is carried by more than one record "
+                                                  r"\(4 records gave 6 rows\)"),
+    ("('jakon', 1, 'a')", "('pu_workers', 2, 'd')", r"\(4 records gave 6 rows\)"),
+    # a NULL key would join no id: lost, and beside a pair twice the counts would even out
+    ("('jakon', 1, 'b')", "(NULL, 2, 'd')", r"1 records have no source or no source_row"),
+    ("('jakon', 2, 'b')", "('pu_workers', NULL, 'd')", r"1 records have no source or no source_row"),
+])
+def test_records_without_a_source_row_or_sharing_one_are_refused_by_name(second, fourth, message):
+    """A record is its (source, source_row): input that holds one twice (a union taken twice, a national source
+    without its province prefix) or none would join its ids twice or not at all, and count people wrongly."""
     with duckdb.connect() as con:
         load_macros(con)
         con.execute(f"""CREATE TEMP TABLE recs AS SELECT *, '7471016701930001' AS nik, true AS nik_valid,
                             true AS nik_agrees, 'Wa Ode Nurhayati' AS nama, DATE '1993-01-27' AS tanggal_lahir,
                             'P' AS jenis_kelamin, '74.71.01.1006' AS domicile_village
-                        FROM (VALUES ('jakon', 1, 'a'), {second}, ('pu_workers', 1, 'c')) t(source, source_row, record_key)""")
-        with pytest.raises(ValueError, match=r"recs: some \(source, source_row\) is carried by more than one record "
-                                             r"\(3 records gave 5 rows\)"):
+                        FROM (VALUES ('jakon', 1, 'a'), {second}, ('pu_workers', 1, 'c'), {fourth})
+                             t(source, source_row, record_key)""")
+        with pytest.raises(ValueError, match="recs: " + message if message.startswith("some") else message):
             linkage.features(con, "recs")
         assert not con.execute("SELECT * FROM duckdb_tables() WHERE table_name = 'link_features'").fetchall()
-        con.execute("DELETE FROM recs WHERE record_key = 'c'")
-        con.execute("UPDATE recs SET source_row = 2 WHERE rowid = (SELECT max(rowid) FROM recs)")
+        con.execute("DELETE FROM recs WHERE rowid IN (1, 3)")  # the second and the fourth
         assert linkage.features(con, "recs") == 2
+
+
+def test_a_nik_that_is_not_sixteen_digits_is_never_trusted_whatever_nik_agrees_says():
+    """Two people whose input marks a malformed NIK as agreeing are not one NIK group (a NULL NIK is no NIK)."""
+    with duckdb.connect() as con:
+        load_macros(con)
+        con.execute("""CREATE TEMP TABLE recs AS SELECT * FROM (VALUES
+            ('pu_workers', 1, 'a', NULL, 'Ikhsan Ramadhan', DATE '1993-01-27', 'L'),
+            ('pu_workers', 2, 'b', '12345', 'Nurhayati', DATE '1988-03-02', 'P'),
+            ('pu_workers', 3, 'c', '7471012701930001', 'Rizal', DATE '1993-01-27', 'L'))
+            t(source, source_row, record_key, nik, nama, tanggal_lahir, jenis_kelamin)""")
+        con.execute("""CREATE TEMP TABLE input AS SELECT *, true AS nik_valid, true AS nik_agrees,
+                       '74.71.01.1006' AS domicile_village FROM recs""")
+        linkage.features(con, "input")
+        trusted = dict(con.execute("SELECT record_key, nik_trusted FROM link_features").fetchall())
+        assert trusted == {"a": False, "b": False, "c": True}
+        con.execute("CREATE TABLE link_predictions (unique_id_l BIGINT, unique_id_r BIGINT, match_probability DOUBLE)")
+        linkage._load_decisions(con, None)
+        linkage.cluster(con, 0.5)
+        assert con.execute("SELECT count(DISTINCT person_id) FROM resolved").fetchall() == [(3,)]
 
 
 @pytest.mark.parametrize("pairs_per_chunk", [5_000, 997])
