@@ -59,16 +59,18 @@ DECISIONS = ("same", "different")
 # own: numbered in the wide statement, the window sorted every column (0.5 GB more at 4.9 million registrations)
 LINK_IDS_SQL = """SELECT source, source_row, row_number() OVER (ORDER BY record_key, source, source_row) AS unique_id
                   FROM {records}"""
+# A NIK that is not 16 digits is no NIK here: NULL, and neither valid nor agreeing whatever the input says
 FEATURES_SQL = """
 SELECT i.unique_id, source, source_row, record_key,
-       CASE WHEN regexp_full_match(nik, '[0-9]{{16}}') THEN nik END AS nik,
-       CASE WHEN regexp_full_match(nik, '[0-9]{{16}}') THEN substr(nik, 1, 6) || substr(nik, 13, 4) END AS nik_rest,
-       CASE WHEN regexp_full_match(nik, '[0-9]{{16}}') THEN substr(nik, 13, 4) END AS nik_serial,
-       coalesce(nik_valid, false) AS nik_valid, coalesce(nik_agrees, false) AS nik_agrees,
+       CASE WHEN formed THEN nik END AS nik,
+       CASE WHEN formed THEN substr(nik, 1, 6) || substr(nik, 13, 4) END AS nik_rest,
+       CASE WHEN formed THEN substr(nik, 13, 4) END AS nik_serial,
+       coalesce(nik_valid AND formed, false) AS nik_valid, coalesce(nik_agrees AND formed, false) AS nik_agrees,
        nama, tanggal_lahir AS dob, strftime(tanggal_lahir, '%Y%m%d') AS dob_text,
        year(tanggal_lahir) AS birth_year, strftime(tanggal_lahir, '%m%d') AS birth_md,
        jenis_kelamin AS sex, domicile_village AS village, substr(domicile_village, 1, 8) AS district
-FROM {records} JOIN link_ids i USING (source, source_row)
+FROM (SELECT *, regexp_full_match(nik, '[0-9]{{16}}') AS formed FROM {records})
+JOIN link_ids i USING (source, source_row)
 """
 
 
@@ -100,8 +102,8 @@ FROM pairs GROUP BY source, source_row
 """
 # every record with the columns the model compares: its own, its name's, its NIK's trust
 LINK_FEATURES_SQL = """
-SELECT r.*, n.* EXCLUDE (nama),  -- a NIK that is not 16 digits is never trusted, whatever nik_agrees says
-       r.nik IS NOT NULL AND r.nik_agrees AND coalesce(p.agreeing = 0 OR p.alike_agreeing > 0, true) AS nik_trusted,
+SELECT r.*, n.* EXCLUDE (nama),
+       r.nik_agrees AND coalesce(p.agreeing = 0 OR p.alike_agreeing > 0, true) AS nik_trusted,
        coalesce(p.alike > 0, false) AS nik_confirmed
 FROM ({features}) r
 LEFT JOIN link_names n ON r.nama IS NOT DISTINCT FROM n.nama
@@ -398,12 +400,12 @@ class Engine:
         return self._linker
 
 
-def _sample_filter(con: duckdb.DuckDBPyConnection, table: str, most: int | None) -> tuple[str, int, int]:
+def _sample_filter(con: duckdb.DuckDBPyConnection, table: str, most: int) -> tuple[str, int, int]:
     """(A WHERE clause that keeps at most about `most` records of `table` and at least about half as many, the
     records kept, the records): one record in every ceil(records / most), by a hash of unique_id (the same
-    records on every run and thread count); all of them when they are no more than `most` (or `most` is None)."""
+    records on every run and thread count); all of them when they are no more than `most`."""
     records = first(con, f"SELECT count(*) FROM {table}")[0]
-    if most is None or records <= most:
+    if records <= most:
         return "true", records, records
     where = f"hash(unique_id) % {math.ceil(records / most)} = 0"
     return where, first(con, f"SELECT count(*) FROM {table} WHERE {where}")[0], records
